@@ -1,0 +1,9 @@
+/** The pure domain: types and helpers with no I/O, importing nothing else of airgap. */
+export * from "./digest.js";
+export * from "./reference.js";
+export * from "./media-types.js";
+export * from "./oci-types.js";
+export * from "./diagnostics.js";
+export * from "./errors.js";
+export * from "./logger.js";
+export * from "./redact.js";
