@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 // eslint-disable-next-line no-restricted-syntax
@@ -6,6 +7,7 @@ export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "src/config/generated/**", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { languageOptions: { globals: { ...globals.node } } },
   {
     rules: {
       "no-restricted-syntax": [

@@ -399,9 +399,9 @@ export interface Bundle {
    */
   description?: string;
   /**
-   * Name of the target under `registries` that images and charts are copied into.
+   * Name of the target under `registries` that images and charts are copied into (files name their own target in `to`). Required when the bundle has images or charts.
    */
-  registry: string;
+  registry?: string;
   /**
    * Repository prefix in the target: with `mke`, images land at `<registry>/mke/<upstream repository>`. No leading or trailing `/`.
    */

@@ -41,10 +41,12 @@ export const crossReferences: Rule = (ctx) => {
 
   for (const [name, bundle] of entries(ctx.config.bundles)) {
     const base = ["bundles", name];
-    if (registryRef([...base, "registry"], bundle.registry, `bundle \`${name}\``)) {
+    const holds = (bundle.images?.length ?? 0) > 0 || (bundle.charts?.length ?? 0) > 0;
+    if (bundle.registry === undefined) {
+      if (holds) ctx.report("error", base, `bundle \`${name}\` has images or charts but no \`registry\` to copy them into`, { onKey: true });
+    } else if (registryRef([...base, "registry"], bundle.registry, `bundle \`${name}\``)) {
       const provider = ctx.config.registries?.[bundle.registry]?.provider;
       const kinds = provider ? ctx.providers.kinds(provider) : undefined;
-      const holds = (bundle.images?.length ?? 0) > 0 || (bundle.charts?.length ?? 0) > 0;
       if (kinds && holds && !kinds.includes("image")) {
         ctx.report("error", [...base, "registry"], `registry \`${bundle.registry}\` (provider ${provider}) cannot hold images or charts; use an oci, harbor, ecr or oci-layout registry`);
       }
@@ -126,7 +128,7 @@ export const consistentSettings: Rule = (ctx) => {
     if (registry.provider !== "harbor") continue;
     const projects = Object.keys((registry as { projects?: Record<string, unknown> }).projects ?? {});
     for (const [bundleName, bundle] of entries(ctx.config.bundles)) {
-      if (bundle.registry !== name) continue;
+      if (bundle.registry !== name || (!bundle.images?.length && !bundle.charts?.length)) continue;
       const project = bundle.path?.split("/")[0];
       if (project === undefined) {
         ctx.report("error", ["bundles", bundleName], `bundle \`${bundleName}\` lands in Harbor registry \`${name}\`, where every repository lives in a project: set \`path\` to the project (e.g. \`path: ${projects[0] ?? "library"}\`)`, { onKey: true });

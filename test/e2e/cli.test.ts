@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.js";
+
+const dirs: string[] = [];
+const temp = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "airgap-e2e-"));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const root = new URL("../../", import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+
+describe("the built airgap CLI", () => {
+  it("prints help with the commands and exit codes", () => {
+    const run = runCli(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Usage: airgap <command>/);
+    expect(run.stdout).toMatch(/validate/);
+    expect(run.stdout).toMatch(/Exit codes:/);
+    expect(runCli(["validate", "--help"]).stdout).toMatch(/Usage: airgap validate/);
+  });
+
+  it("prints its version from package.json", () => {
+    expect(runCli(["--version"]).stdout).toBe(`airgap ${pkg.version}\n`);
+    expect(JSON.parse(runCli(["version", "--json"]).stdout)).toMatchObject({ version: pkg.version });
+  });
+
+  it("explains an unknown command and an unknown flag, with exit 1", () => {
+    const command = runCli(["valdate"]);
+    expect(command.code).toBe(1);
+    expect(command.stderr).toMatch(/unknown command `valdate`; did you mean `validate`\?/);
+    const flag = runCli(["validate", "--bogus"]);
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toMatch(/validate: unknown option '--bogus'/);
+  });
+
+  it("init writes a starter file that validates, and never overwrites without --force", () => {
+    const dir = temp();
+    const first = runCli(["init"], { cwd: dir });
+    expect(first.code).toBe(0);
+    const written = readFileSync(join(dir, "airgap.yaml"), "utf8");
+    expect(written).toMatch(/^# yaml-language-server: \$schema=\S+airgap\.schema\.json\n/);
+    const schemaPath = /\$schema=(\S+)/.exec(written)![1]!;
+    expect(() => readFileSync(join(dir, schemaPath))).not.toThrow();
+    expect(runCli(["validate"], { cwd: dir }).code).toBe(0);
+
+    writeFileSync(join(dir, "airgap.yaml"), "apiVersion: airgap/v1\n# mine\n");
+    const again = runCli(["init"], { cwd: dir });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists; use --force/);
+    expect(readFileSync(join(dir, "airgap.yaml"), "utf8")).toBe("apiVersion: airgap/v1\n# mine\n");
+    expect(runCli(["init", "--force"], { cwd: dir }).code).toBe(0);
+    expect(readFileSync(join(dir, "airgap.yaml"), "utf8")).toBe(written);
+  });
+
+  it("validate: problems on stderr as FILE:LINE:COL, nothing on stdout, exit 1", () => {
+    const dir = temp();
+    writeFileSync(join(dir, "airgap.yaml"), "apiVersion: airgap/v1\nbundles:\n  b: { registry: nope, images: [nginx] }\n");
+    const run = runCli(["validate"], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/^airgap\.yaml:3:18: error: bundle `b` names registry `nope`/m);
+    const json = runCli(["validate", "--json", "-f", join(dir, "airgap.yaml")]);
+    expect(json.code).toBe(1);
+    const parsed = JSON.parse(json.stdout) as { valid: boolean; diagnostics: { line: number; column: number; pointer: string }[] };
+    expect(parsed.valid).toBe(false);
+    expect(parsed.diagnostics[0]).toMatchObject({ line: 3, column: 18, pointer: "/bundles/b/registry" });
+  });
+
+  it("validate accepts the quickstart example with no environment at all", () => {
+    const run = runCli(["validate", "-f", "examples/quickstart/airgap.yaml"], { cwd: root });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Valid: 1 source, 1 registry, 1 bundle/);
+  });
+
+  it("never prints an environment value, even in errors", () => {
+    const dir = temp();
+    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nregistries:\n  m: { provider: oci, url: "${URL}" }\n');
+    const run = runCli(["validate"], { cwd: dir, env: { URL: "hunter2-not-a-url" } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("(sensitive)");
+    expect(run.stderr + run.stdout).not.toContain("hunter2");
+  });
+
+  it("--version and validate load no terminal UI and no network code", () => {
+    const trace = join(temp(), "imports.txt");
+    const nodeArgs = ["--import", new URL("./fixtures/import-trace.mjs", import.meta.url).pathname];
+    for (const args of [["--version"], ["validate", "-f", join(root, "examples/k0s/airgap.yaml")]]) {
+      writeFileSync(trace, "");
+      const run = runCli(args, { nodeArgs, env: { AIRGAP_IMPORT_TRACE: trace, REGISTRY_USER: "u", REGISTRY_PASSWORD: "p" } });
+      expect(run.code).toBe(0);
+      const loaded = readFileSync(trace, "utf8").split("\n").filter(Boolean);
+      expect(loaded.length).toBeGreaterThan(3);
+      const forbidden = loaded.filter((url) => /\/node_modules\/(ink|react|undici)\/|^node:(http|https|net|tls)$|\/src\/oci\//.test(url));
+      expect(forbidden).toEqual([]);
+    }
+  });
+});

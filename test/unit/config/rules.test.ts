@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { BASE, loadYaml } from "../../helpers/config.js";
+
+const bundle = (body: string) => `${BASE}bundles:\n${body}`;
+
+describe("semantic rules", () => {
+  it("refuses two entries that land on the same destination tag", async () => {
+    const result = await loadYaml(bundle(`  a:
+    registry: mirror
+    images: [quay.io/x/app:1.0]
+  b:
+    registry: mirror
+    images: [docker.io/x/app:1.0]
+`));
+    expect(result.ok).toBe(false);
+    expect(result.lines.join("\n")).toMatch(/mirror\/x\/app:1\.0 would overwrite what \/bundles\/a\/images\/0 puts there \(quay\.io\/x\/app:1\.0\)/);
+  });
+
+  it("only warns when the same image is listed twice", async () => {
+    const result = await loadYaml(bundle(`  a:
+    registry: mirror
+    images: [nginx:1.25, docker.io/library/nginx:1.25]
+`));
+    expect(result.ok).toBe(true);
+    expect(result.lines[0]).toMatch(/warning: mirror\/library\/nginx:1\.25 is listed twice/);
+  });
+
+  it("keeps hosts apart with naming.host keep", async () => {
+    const result = await loadYaml(bundle(`  a:
+    registry: mirror
+    naming: { host: keep }
+    images: [quay.io/x/app:1.0, docker.io/x/app:1.0]
+`));
+    expect(result.lines).toEqual([]);
+  });
+
+  it("checks tag filters: semver ranges, regexes, one selector", async () => {
+    const result = await loadYaml(bundle(`  a:
+    registry: mirror
+    images:
+      - { ref: quay.io/x/a, tags: { semver: "not a range" } }
+      - { ref: quay.io/x/b, tags: { regex: "([", exclude: "ok" } }
+      - { ref: quay.io/x/c, tags: { glob: "1.*", regex: "^1" } }
+      - { ref: "quay.io/x/d:1.0", tags: [a] }
+      - { ref: quay.io/x/e, tags: { newest: 3 } }
+`));
+    const text = result.lines.join("\n");
+    expect(text).toMatch(/invalid semver range "not a range"/);
+    expect(text).toMatch(/invalid regular expression/);
+    expect(text).toMatch(/choose one of `glob`, `regex`/);
+    expect(text).toMatch(/with `tags`, `ref` names a repository only/);
+    expect(text).not.toMatch(/images\/4/);
+  });
+
+  it("sends files only to registries that hold files, and requires a sha256 for downloads", async () => {
+    const result = await loadYaml(bundle(`  a:
+    files:
+      - { url: "https://example.com/f", to: { registry: mirror, path: f } }
+      - { path: ./local, to: { registry: files, path: g } }
+      - { path: ./local, url: "https://x/y", sha256: "${"a".repeat(64)}", to: { registry: disk, path: h } }
+`));
+    const text = result.lines.join("\n");
+    expect(text).toMatch(/registry `mirror` \(provider oci\) cannot hold files/);
+    expect(text).toMatch(/a downloaded file needs its `sha256`/);
+    expect(text).toMatch(/exactly one of `url` or `path`/);
+  });
+
+  it("requires a Harbor project in the path and warns about undeclared projects", async () => {
+    const result = await loadYaml(`apiVersion: airgap/v1
+registries:
+  h: { provider: harbor, url: "https://h", projects: { images: { public: true } } }
+bundles:
+  a: { registry: h, images: [nginx:1] }
+  b: { registry: h, path: imagse, images: [nginx:2] }
+`);
+    const text = result.lines.join("\n");
+    expect(text).toMatch(/Harbor registry `h`, where every repository lives in a project: set `path`/);
+    expect(text).toMatch(/warning: project `imagse` is not declared .*did you mean `images`\?/);
+  });
+
+  it("checks cluster references and the kapp-controller image", async () => {
+    const result = await loadYaml(`${BASE}bundles:
+  a: { registry: mirror, images: [quay.io/x/bundle:1] }
+cluster:
+  registry: mirror
+  bundles: [a, nope]
+  outputs:
+    - { type: kapp-controller, path: out/repo.yaml, image: quay.io/x/other:1 }
+    - { type: image-list, path: out/repo.yaml }
+`);
+    const text = result.lines.join("\n");
+    expect(text).toMatch(/`cluster.bundles` names bundle `nope`/);
+    expect(text).toMatch(/"quay.io\/x\/other:1" is not carried by any bundle/);
+    expect(text).toMatch(/outputs 0 and 1 both write out\/repo.yaml/);
+  });
+
+  it("refuses an unknown provider and suggests a built-in one", async () => {
+    const result = await loadYaml("apiVersion: airgap/v1\nregistries:\n  a: { provider: habor, url: \"https://h\" }\n");
+    expect(result.lines[0]).toMatch(/unknown provider `habor`.*did you mean `harbor`\?/);
+  });
+
+  it("accepts an installed third-party provider package and leaves its settings to its schema", async () => {
+    // `vitest` is installed, so it resolves like a plugin package would.
+    const result = await loadYaml("apiVersion: airgap/v1\nregistries:\n  a: { provider: vitest, anything: [1, 2] }\n");
+    expect(result.lines).toEqual([]);
+  });
+
+  it("refuses two registry sources for the same host, and contradictory credentials", async () => {
+    const result = await loadYaml(`apiVersion: airgap/v1
+sources:
+  a: { type: registry, host: quay.io }
+  b: { type: registry, host: QUAY.io, credentials: { password: x } }
+`);
+    const text = result.lines.join("\n");
+    expect(text).toMatch(/sources `a` and `b` both configure registry host quay.io/);
+    expect(text).toMatch(/a password needs a `username`/);
+  });
+});
