@@ -96,7 +96,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   // A value whose ${VAR} failed to expand is already reported; the schema's view of it would only repeat that.
   const expansionFailed = new Set(parsed.diagnostics.map((d) => d.pointer));
-  const schemaProblems = checkSchema({ value: parsed.value, file: display, positions: parsed.positions, sensitive: parsed.sensitive }).filter(
+  const schemaProblems = (await checkSchema({ value: parsed.value, file: display, positions: parsed.positions, sensitive: parsed.sensitive })).filter(
     (d) => !expansionFailed.has(d.pointer),
   );
   diagnostics.push(...schemaProblems);

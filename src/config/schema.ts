@@ -3,7 +3,8 @@
  * translation of ajv's errors into one clear diagnostic per problem, with the
  * line and column of the key or value at fault.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import { AJV_OPTIONS } from "./ajv-options.js";
 import { createRequire } from "node:module";
 import { fromPointer, pointerToken, type Diagnostic, type SourceLocation } from "../core/diagnostics.js";
 import { SENSITIVE } from "../core/redact.js";
@@ -26,19 +27,21 @@ function loadJson(relative: string): SchemaNode {
 
 let compiled: ValidateFunction | undefined;
 
-/** The ajv validator, compiled on first use and then reused. */
-function validator(): ValidateFunction {
+/**
+ * The validator: the standalone code precompiled by the build
+ * (scripts/build-validator.mjs, next to this module in dist/) when present,
+ * else compiled now, once. Both use AJV_OPTIONS, so errors are the same.
+ */
+async function validator(): Promise<ValidateFunction> {
   if (compiled) return compiled;
-  const ajv = new Ajv2020({
-    allErrors: true,
-    verbose: true,
-    strict: true,
-    strictTypes: false,
-    strictRequired: false,
-    discriminator: true,
-    logger: false,
-  });
-  compiled = ajv.compile(airgapSchema);
+  try {
+    const precompiled = (await import(new URL("./airgap-validator.js", import.meta.url).href)) as { validate: ValidateFunction };
+    compiled = precompiled.validate;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    const { Ajv2020 } = await import("ajv/dist/2020.js");
+    compiled = new Ajv2020(AJV_OPTIONS).compile(airgapSchema);
+  }
   return compiled;
 }
 
@@ -51,8 +54,8 @@ export interface SchemaCheckInput {
 }
 
 /** Checks data against the schema; returns every problem as a diagnostic (empty when valid). */
-export function checkSchema(input: SchemaCheckInput): Diagnostic[] {
-  const validate = validator();
+export async function checkSchema(input: SchemaCheckInput): Promise<Diagnostic[]> {
+  const validate = await validator();
   if (validate(input.value)) return [];
   return translateErrors(validate.errors ?? [], input);
 }

@@ -71,6 +71,32 @@ describe("the built airgap CLI", () => {
     expect(parsed.diagnostics[0]).toMatchObject({ line: 3, column: 18, pointer: "/bundles/b/registry" });
   });
 
+  it("the built CLI's precompiled validator reports exactly what the run-time compiled one does", async () => {
+    const { loadConfig } = await import("../../src/config/load.js");
+    const { createProviderCatalog } = await import("../../src/providers/catalog.js");
+    const { formatDiagnostic } = await import("../../src/core/diagnostics.js");
+    const dir = temp();
+    const file = join(dir, "airgap.yaml");
+    writeFileSync(file, `apiVersion: airgap/v1
+registires: {}
+sources: { up: { type: registry, hots: x }, b: { type: regstry, host: a } }
+registries:
+  h: { provider: harbor, url: "https://x", projcts: {} }
+  o: { provider: oci }
+bundles:
+  p:
+    registry: hx
+    platforms: [linux/amd65]
+    images: [5, { ref: x, tags: { semvr: "1" } }, "NGINX:1"]
+cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { type: containerd, path: d, bogus: 1 }] }
+`);
+    const inProcess = await loadConfig({ file, displayName: "airgap.yaml", env: {}, providers: createProviderCatalog(dir) });
+    const expected = inProcess.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join("");
+    expect(inProcess.diagnostics.length).toBeGreaterThan(10);
+    const run = runCli(["validate", "--no-color"], { cwd: dir });
+    expect(run.stderr).toBe(`${expected}Invalid: ${inProcess.diagnostics.length} errors.\n`);
+  });
+
   it("validate accepts the quickstart example with no environment at all", () => {
     const run = runCli(["validate", "-f", "examples/quickstart/airgap.yaml"], { cwd: root });
     expect(run.stderr).toBe("");
