@@ -6,7 +6,7 @@ import { access } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../core/errors.js";
-import { writeFileAtomic } from "../../fs/atomic-write.js";
+import { writeFileAtomic } from "../../fs/atomic-file.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { DEFAULT_CONFIG_FILE } from "../config-file.js";
 import { ExitCode } from "../exit-codes.js";
