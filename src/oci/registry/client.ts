@@ -1,0 +1,148 @@
+/**
+ * `RegistryClient`: the distribution API of ONE registry (base URL, TLS
+ * policy, credentials, limits), as the rest of airgap uses it. The endpoint
+ * families live in their own files (manifests, blobs, uploads, listing,
+ * referrers); this class binds them to one connection and its limits.
+ */
+import type { Digest } from "../../core/digest.js";
+import { openBlob, headBlob, type BlobFetchOptions, type BlobHeadResult, type BlobOpenResult } from "./blobs.js";
+import { RegistryConnection, type PingResult, type RegistryEndpointOptions } from "./connection.js";
+import { listCatalog, listTags, tagPages, type ListOptions } from "./listing.js";
+import {
+  deleteManifest,
+  getManifest,
+  headManifest,
+  putManifest,
+  type CallSignal,
+  type DeleteResult,
+  type ManifestGetResult,
+  type ManifestHeadResult,
+  type PutManifestResult,
+} from "./manifests.js";
+import { listReferrers, type ReferrersOptions, type ReferrersResult } from "./referrers.js";
+import {
+  DEFAULT_UPLOAD_LIMITS,
+  cancelUpload,
+  mountBlob,
+  pushBlob,
+  startUpload,
+  type BlobSource,
+  type MountResult,
+  type PushBlobOptions,
+  type PushBlobResult,
+  type UploadLimits,
+  type UploadSession,
+} from "./uploads.js";
+
+/** Limits of one client; every field optional. */
+export interface RegistryLimits extends UploadLimits {
+  /** How many times a broken blob download is resumed with a Range request. Default 5. */
+  readonly maxBlobResumes: number;
+}
+
+/** Settings of a {@link RegistryClient}. */
+export interface RegistryClientOptions extends RegistryEndpointOptions {
+  readonly limits?: Partial<RegistryLimits>;
+}
+
+/**
+ * A client for one registry. Create one per registry and reuse it: it
+ * caches the registry's auth scheme and tokens. All methods take an
+ * AbortSignal; "not found" is a result (`found: false`), failures are
+ * {@link RegistryError} (or `ContentVerificationError` for bad content).
+ */
+export class RegistryClient {
+  /** The connection (base URL, auth, transport) shared by the endpoint helpers. */
+  readonly connection: RegistryConnection;
+  readonly limits: RegistryLimits;
+
+  constructor(options: RegistryClientOptions) {
+    this.connection = new RegistryConnection(options);
+    this.limits = { ...DEFAULT_UPLOAD_LIMITS, maxBlobResumes: 5, ...options.limits };
+  }
+
+  /** Registry name for messages and references (`127.0.0.1:5000`, `docker.io`). */
+  get registry(): string {
+    return this.connection.registry;
+  }
+
+  /** The API base URL (`https://host:port`). */
+  get baseUrl(): URL {
+    return this.connection.baseUrl;
+  }
+
+  /** `GET /v2/`: is it a registry, and do the credentials work? */
+  ping(options: CallSignal = {}): Promise<PingResult> {
+    return this.connection.ping(options);
+  }
+
+  /** HEAD a manifest by tag or digest. */
+  headManifest(repository: string, reference: string, options: CallSignal = {}): Promise<ManifestHeadResult> {
+    return headManifest(this.connection, repository, reference, options);
+  }
+
+  /** GET a manifest (all four types accepted), verified and limited to 4 MiB. */
+  getManifest(repository: string, reference: string, options: CallSignal = {}): Promise<ManifestGetResult> {
+    return getManifest(this.connection, repository, reference, options);
+  }
+
+  /** PUT a manifest's exact bytes under a tag or digest. */
+  putManifest(repository: string, reference: string, bytes: Uint8Array, mediaType: string, options: CallSignal = {}): Promise<PutManifestResult> {
+    return putManifest(this.connection, repository, reference, bytes, mediaType, options);
+  }
+
+  /** DELETE a manifest by digest. */
+  deleteManifest(repository: string, digest: string, options: CallSignal = {}): Promise<DeleteResult> {
+    return deleteManifest(this.connection, repository, digest, options);
+  }
+
+  /** HEAD a blob. */
+  headBlob(repository: string, digest: string, options: CallSignal = {}): Promise<BlobHeadResult> {
+    return headBlob(this.connection, repository, digest, options);
+  }
+
+  /** Opens a blob as a verifying, resuming stream. */
+  openBlob(repository: string, expected: { readonly digest: string; readonly size?: number }, options: BlobFetchOptions = {}): Promise<BlobOpenResult> {
+    return openBlob(this.connection, repository, expected, { maxResumes: this.limits.maxBlobResumes, ...options });
+  }
+
+  /** Uploads a blob (mount first when `mountFrom` is given), verified while sent. */
+  pushBlob(repository: string, descriptor: { readonly digest: string; readonly size: number }, source: BlobSource, options: PushBlobOptions = {}): Promise<PushBlobResult> {
+    return pushBlob(this.connection, repository, descriptor, source, { ...options, limits: { ...this.limits, ...options.limits } });
+  }
+
+  /** Cross-repository mount; `mounted: false` carries the session the registry opened instead (use or cancel it). */
+  mountBlob(repository: string, digest: string, fromRepository: string, options: CallSignal = {}): Promise<MountResult> {
+    return mountBlob(this.connection, repository, digest, fromRepository, options);
+  }
+
+  /** Opens an upload session (for callers driving uploads themselves). */
+  startUpload(repository: string, options: CallSignal = {}): Promise<UploadSession> {
+    return startUpload(this.connection, repository, options);
+  }
+
+  /** Cancels an upload session, ignoring failures. */
+  cancelUpload(session: UploadSession): Promise<void> {
+    return cancelUpload(this.connection, session);
+  }
+
+  /** Every tag of a repository (Link pagination); none for an absent repository. */
+  listTags(repository: string, options: ListOptions = {}): Promise<string[]> {
+    return listTags(this.connection, repository, options);
+  }
+
+  /** Tags page by page, for very large repositories. */
+  tagPages(repository: string, options: ListOptions = {}): AsyncGenerator<readonly string[]> {
+    return tagPages(this.connection, repository, options);
+  }
+
+  /** Every repository in `/v2/_catalog` (where the registry allows it). */
+  listCatalog(options: ListOptions = {}): Promise<string[]> {
+    return listCatalog(this.connection, options);
+  }
+
+  /** Referrers of a manifest (API, or the `sha256-<hex>` tag fallback). */
+  listReferrers(repository: string, digest: Digest | string, options: ReferrersOptions = {}): Promise<ReferrersResult> {
+    return listReferrers(this.connection, repository, digest, options);
+  }
+}

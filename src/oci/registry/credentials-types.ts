@@ -1,0 +1,37 @@
+/**
+ * Credential shapes shared by the lookup (credentials.ts) and the
+ * authenticator (auth.ts), kept apart so neither imports the other's I/O.
+ */
+
+/** A username and password (or a registry-issued password such as ECR's 12-hour token). */
+export interface PasswordCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** An OAuth2 refresh ("identity") token from `docker login` with an identity provider. */
+export interface IdentityTokenCredentials {
+  readonly identityToken: string;
+  readonly username?: string;
+}
+
+/** What authenticates airgap to one registry. */
+export type Credentials = PasswordCredentials | IdentityTokenCredentials;
+
+/**
+ * Supplies credentials for a registry host (and repository, for namespaced
+ * auth.json entries). Returns undefined for anonymous access. Called lazily,
+ * only once a registry asks for authentication.
+ */
+export type CredentialsProvider = (registry: string, repository?: string) => Promise<Credentials | undefined>;
+
+/** True for username/password credentials. */
+export function isPasswordCredentials(credentials: Credentials): credentials is PasswordCredentials {
+  return "password" in credentials;
+}
+
+/** The secret values inside credentials, for redacting them from any text. */
+export function credentialSecrets(credentials: Credentials | undefined): string[] {
+  if (credentials === undefined) return [];
+  return isPasswordCredentials(credentials) ? [credentials.password] : [credentials.identityToken];
+}

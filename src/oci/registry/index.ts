@@ -1,0 +1,64 @@
+/**
+ * The OCI distribution client: transport (undici, retries, redirects, per-host
+ * limits), authentication (Basic, Bearer tokens, docker/containers credentials),
+ * the endpoint families, and `RegistryRepository` as a ContentWriter.
+ * Import from here; the files behind it are implementation detail.
+ */
+export { RegistryClient, type RegistryClientOptions, type RegistryLimits } from "./client.js";
+export { RegistryRepository, isManifestMediaType, type RegistryRepositoryOptions } from "./repository.js";
+export { RegistryConnection, registryBaseUrl, registryDisplayName, type PingResult, type RegistryEndpointOptions, type RegistrySendRequest } from "./connection.js";
+export {
+  RegistryError,
+  parseErrorBody,
+  describeErrorBody,
+  isTemporaryStatus,
+  type OciErrorEntry,
+  type ParsedErrorBody,
+  type RegistryErrorCode,
+} from "./errors.js";
+export {
+  Transport,
+  sharedTransport,
+  isRetryableNetworkError,
+  type BodyFactory,
+  type HttpMethod,
+  type RequestBody,
+  type TransportOptions,
+  type TransportRequest,
+  type TransportResponse,
+} from "./transport.js";
+export { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter, type RetryPolicy } from "./backoff.js";
+export { closeAgents, type TlsPolicy } from "./tls.js";
+export { Authenticator, parseTokenResponse, type AuthScheme, type BearerToken } from "./auth.js";
+export { parseWwwAuthenticate, bearerChallenge, type AuthChallenge, type BearerChallenge } from "./challenge.js";
+export { repositoryScope, mountScopes, mergeScopes, CATALOG_SCOPE, type RepositoryAction } from "./scope.js";
+export {
+  CredentialsError,
+  lookupCredentials,
+  environmentCredentials,
+  staticCredentials,
+  anonymousCredentials,
+  credentialsWithFallback,
+  authFileLocations,
+  type CredentialLookupOptions,
+  type CredentialLookupResult,
+} from "./credentials.js";
+export type { Credentials, CredentialsProvider, PasswordCredentials, IdentityTokenCredentials } from "./credentials-types.js";
+export { matchAuthKey, parseAuthKey, decodeAuthEntry, DOCKER_HUB_AUTH_KEY, type AuthFile, type AuthFileEntry } from "./auth-files.js";
+export { parseLinkHeader, nextPageUrl, type LinkValue } from "./link.js";
+export { resolveLocation, withQuery } from "./location.js";
+export {
+  MANIFEST_ACCEPT,
+  detectManifestMediaType,
+  type CallSignal,
+  type DeleteResult,
+  type FetchedManifest,
+  type ManifestGetResult,
+  type ManifestHead,
+  type ManifestHeadResult,
+  type PutManifestResult,
+} from "./manifests.js";
+export type { BlobFetchOptions, BlobHeadResult, BlobOpenResult } from "./blobs.js";
+export { DEFAULT_UPLOAD_LIMITS, type BlobSource, type MountResult, type PushBlobOptions, type PushBlobResult, type UploadLimits, type UploadSession } from "./uploads.js";
+export type { ListOptions } from "./listing.js";
+export { referrersTag, type ReferrersOptions, type ReferrersResult } from "./referrers.js";

@@ -1,0 +1,87 @@
+/**
+ * Per-registry TLS: a CA file or insecureSkipVerify applies to one registry only, and an https
+ * registry never sends anything over plain http because of a redirect.
+ */
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RegistryClient, RegistryError, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { createCa, createServerCert } from "../../harness/openssl.js";
+import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
+import { makeTempDir, type TempDir } from "../../harness/tmp.js";
+
+const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 2 } });
+
+let r: RunningRegistry;
+let dir: TempDir;
+
+beforeAll(async () => {
+  r = await startRegistry({ tls: true });
+  dir = await makeTempDir("tlstest");
+});
+afterAll(async () => {
+  await r?.stop();
+  await dir?.remove();
+  await closeAgents();
+});
+
+describe("per-registry TLS policy", () => {
+  it("fails with a certificate error without the CA, works with the CA file", async () => {
+    const untrusting = new RegistryClient({ url: r.url, credentials: anonymousCredentials, transport });
+    const error = await untrusting.ping().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect(error).toMatchObject({ code: "REGISTRY_NETWORK", temporary: false });
+    expect((error as Error).message).toMatch(/certificate/i);
+
+    const trusting = new RegistryClient({ url: r.url, tls: { caFile: r.caFile ?? "" }, credentials: anonymousCredentials, transport });
+    expect((await trusting.ping()).auth).toBe("anonymous");
+  });
+
+  it("applies insecureSkipVerify to that registry's client only, never to others on the same process", async () => {
+    const insecure = new RegistryClient({ url: r.url, tls: { insecureSkipVerify: true }, credentials: anonymousCredentials, transport });
+    const strict = new RegistryClient({ url: r.url, credentials: anonymousCredentials, transport });
+    const [a, b] = await Promise.allSettled([insecure.ping(), strict.ping()]);
+    expect(a.status).toBe("fulfilled");
+    expect(b.status).toBe("rejected");
+    expect(String((b as PromiseRejectedResult).reason)).toMatch(/certificate/i);
+    // And again after the insecure client has pooled connections to the same host.
+    await expect(new RegistryClient({ url: r.url, credentials: anonymousCredentials, transport }).ping()).rejects.toThrow(/certificate/i);
+  });
+
+  it("accepts CA text instead of a file, and reports an unreadable CA file", async () => {
+    const ca = await readFile(r.caFile ?? "", "utf8");
+    expect((await new RegistryClient({ url: r.url, tls: { ca }, credentials: anonymousCredentials, transport }).ping()).auth).toBe("anonymous");
+    await expect(new RegistryClient({ url: r.url, tls: { caFile: "/nonexistent/ca.pem" }, credentials: anonymousCredentials, transport }).ping()).rejects.toThrow(
+      /cannot read the CA file \/nonexistent\/ca\.pem/,
+    );
+  });
+});
+
+describe("redirect from https to plain http", () => {
+  it("is refused", async () => {
+    const ca = await createCa(dir.path, "ca2");
+    const cert = await createServerCert(dir.path, ca, { name: "redirector" });
+    const server = createServer({ cert: await readFile(cert.certFile), key: await readFile(cert.keyFile) }, (req, res) => {
+      if (req.url === "/v2/") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("{}");
+        return;
+      }
+      res.writeHead(307, { location: "http://127.0.0.1:9/somewhere" });
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const client = new RegistryClient({ url: `https://127.0.0.1:${port}`, tls: { caFile: ca.certFile }, credentials: anonymousCredentials, transport });
+      await client.ping();
+      const error = await client.getManifest("a/b", "v1").catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "REGISTRY_PROTOCOL" });
+      expect((error as Error).message).toMatch(/refusing a redirect from https to plain http/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
