@@ -1,0 +1,94 @@
+/**
+ * The `oci-layout` provider: an OCI image layout directory on disk, the
+ * embedded default target. Readable by skopeo (`oci:`), containerd and k0s.
+ *
+ * Reading never creates anything (plan is read-only: a missing directory
+ * holds nothing); the directory is created on the first write.
+ */
+import type { CallOptions, ContentWriter, Descriptor, Provider, ProviderPlugin } from "../../src/sdk/index.js";
+import { LayoutError, OciLayoutDirectory, PROVIDER_API_VERSION } from "../../src/sdk/index.js";
+import { createRequire } from "node:module";
+import type { Readable } from "node:stream";
+
+/** The settings of an `oci-layout` registry (path already absolute). */
+export interface OciLayoutSettings {
+  readonly path: string;
+}
+
+/** Opens the layout for reading (undefined when it does not exist yet) or for writing (created on demand). */
+function layoutOpener(path: string) {
+  let existing: Promise<OciLayoutDirectory | undefined> | undefined;
+  let writable: Promise<OciLayoutDirectory> | undefined;
+  return {
+    read(): Promise<OciLayoutDirectory | undefined> {
+      if (writable) return writable;
+      existing ??= OciLayoutDirectory.open(path).catch((error: unknown) => {
+        if (error instanceof LayoutError && error.code === "NOT_A_LAYOUT") return undefined;
+        throw error;
+      });
+      return existing;
+    },
+    write(): Promise<OciLayoutDirectory> {
+      writable ??= OciLayoutDirectory.open(path, { create: true });
+      return writable;
+    },
+  };
+}
+
+/** A repository view that reads without creating and writes through a created layout. */
+function lazyRepository(opener: ReturnType<typeof layoutOpener>, name: string, path: string): ContentWriter {
+  return {
+    name: `oci:${path}:${name}`,
+    async resolve(reference: string, options?: CallOptions): Promise<Descriptor | undefined> {
+      const layout = await opener.read();
+      return layout?.repository(name).resolve(reference, options);
+    },
+    async exists(descriptor: Descriptor, options?: CallOptions): Promise<boolean> {
+      const layout = await opener.read();
+      return layout ? layout.repository(name).exists(descriptor, options) : false;
+    },
+    async fetch(descriptor: Descriptor, options?: CallOptions): Promise<Readable> {
+      const layout = await opener.read();
+      if (!layout) throw new LayoutError("BLOB_NOT_FOUND", `oci:${path}`, `${descriptor.digest}: the layout does not exist yet`);
+      return layout.repository(name).fetch(descriptor, options);
+    },
+    async push(descriptor: Descriptor, content: Readable, options?: CallOptions): Promise<void> {
+      return (await opener.write()).repository(name).push(descriptor, content, options);
+    },
+    async tag(descriptor: Descriptor, tag: string, options?: CallOptions): Promise<void> {
+      return (await opener.write()).repository(name).tag(descriptor, tag, options);
+    },
+    async mount(descriptor: Descriptor, fromRepository: string, options?: CallOptions): Promise<boolean> {
+      const repository = (await opener.write()).repository(name);
+      return repository.mount ? repository.mount(descriptor, fromRepository, options) : false;
+    },
+  };
+}
+
+/** The plugin. */
+export const plugin: ProviderPlugin<OciLayoutSettings> = {
+  apiVersion: PROVIDER_API_VERSION,
+  name: "oci-layout",
+  kinds: ["image", "chart", "file"],
+  configSchema: createRequire(import.meta.url)("./config.schema.json") as object,
+  async create(settings): Promise<Provider> {
+    const opener = layoutOpener(settings.path);
+    return {
+      display: `oci:${settings.path}`,
+      repository: (name) => lazyRepository(opener, name, settings.path),
+      async listTags(repository) {
+        const layout = await opener.read();
+        if (!layout) return [];
+        const prefix = `${repository}:`;
+        return (await layout.entries()).flatMap((e) => {
+          const name = e.annotations?.["org.opencontainers.image.ref.name"];
+          return name?.startsWith(prefix) ? [name.slice(prefix.length)] : [];
+        });
+      },
+      async deleteTag(repository, tag) {
+        const layout = await opener.read();
+        await layout?.removeRef(`${repository}:${tag}`);
+      },
+    };
+  },
+};
