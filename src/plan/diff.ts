@@ -108,8 +108,10 @@ export function diff(input: DiffInput): Plan {
     changes.push({ address: p.address, kind: "prerequisite", action: "create", registry: p.registry, reason: p.reason, provider: p.provider });
   }
   const desiredKeys = new Set<string>();
+  const desiredDigests = new Set<string>();
   for (const item of input.desired) {
     desiredKeys.add(`${item.registry}|${item.repository ?? ""}|${item.tag ?? item.path ?? ""}`);
+    desiredDigests.add(`${item.registry}|${item.repository ?? ""}|${item.digest}`);
     const observed = input.observed.get(item.address) ?? { state: "absent" };
     const base = {
       address: item.address,
@@ -132,6 +134,8 @@ export function diff(input: DiffInput): Plan {
   }
   for (const c of input.pruneCandidates ?? []) {
     if (desiredKeys.has(`${c.registry}|${c.repository}|${c.tag}`)) continue;
+    // Registries delete manifests by digest, taking every tag on it: never delete what a desired tag points at.
+    if (desiredDigests.has(`${c.registry}|${c.repository}|${c.digest}`)) continue;
     changes.push({ address: c.address, kind: c.kind, action: "delete", registry: c.registry, repository: c.repository, tag: c.tag, before: c.digest, reason: "not desired (prune)" });
   }
   changes.sort(order);

@@ -55,6 +55,8 @@ describe("the pure diff", () => {
       pruneCandidates: [
         { address: "bundle.platform.image[\"mirror/mke/library/nginx:old\"]", kind: "image", registry: "mirror", repository: "mke/library/nginx", tag: "old", digest: d(5) },
         { address: "bundle.platform.image[\"mirror/mke/library/nginx:1.25\"]", kind: "image", registry: "mirror", repository: "mke/library/nginx", tag: "1.25", digest: d(1) },
+        // an alias of a desired digest: deleting it by digest would delete 1.25 too
+        { address: "bundle.platform.image[\"mirror/mke/library/nginx:alias\"]", kind: "image", registry: "mirror", repository: "mke/library/nginx", tag: "alias", digest: d(1) },
       ],
       prerequisites: [{ address: 'registry.mirror.prerequisite["project mke"]', registry: "mirror", reason: "project mke does not exist", provider: { name: "harbor", data: { project: "mke" } } }],
     });
