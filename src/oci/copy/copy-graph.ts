@@ -91,7 +91,7 @@ export async function copyGraph(source: ContentReader, target: ContentWriter, ro
 }
 
 /** The root as a node: an index to filter is planned (fetched and rewritten) first, anything else is copied as it is. */
-async function rootNode(ctx: CopyContext, root: Descriptor): Promise<GraphNode> {
+export async function rootNode(ctx: CopyContext, root: Descriptor): Promise<GraphNode> {
   if (!isManifestDescriptor(root)) return { kind: "blob", descriptor: root };
   if (ctx.platforms === undefined || !isIndexMediaType(root.mediaType)) return { kind: "manifest", descriptor: root, source: root };
   const planned = await planFilteredIndex(ctx, root, ctx.platforms);

@@ -15,3 +15,4 @@ export type { BlobDoneEvent, BlobOutcome, BlobProgressEvent, BlobStartEvent, Cop
 export { describePlatform, matchesAnyPlatform, normalizedVariant, platformMatches } from "./platform-match.js";
 export { isManifestDescriptor, isNonDistributable, NON_DISTRIBUTABLE_MEDIA_TYPES, OCI_ARTIFACT_MANIFEST } from "./manifest-content.js";
 export { targetIdentity, type CopyTargetIdentity } from "./target-identity.js";
+export { describeCopy, type CopyDescription } from "./describe-graph.js";
