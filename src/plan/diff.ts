@@ -3,7 +3,7 @@
  * randomness, so the same inputs always give the same plan.
  */
 import { AirgapError } from "../core/errors.js";
-import { PLAN_FORMAT_VERSION, type BlobRef, type ChangeKind, type Plan, type PlannedChange, type PlanSummary } from "./model.js";
+import { PLAN_FORMAT_VERSION, type BlobRef, type ChangeKind, type CopySpec, type Plan, type PlannedChange, type PlanSummary } from "./model.js";
 
 /** One thing that should exist in a target. */
 export interface DesiredItem {
@@ -19,6 +19,8 @@ export interface DesiredItem {
   readonly size: number;
   /** Blobs the artifact needs in the target, for transfer sizes; files list themselves. */
   readonly blobs: readonly BlobRef[];
+  /** For images and charts: what apply copies. */
+  readonly copy?: CopySpec;
 }
 
 /** What observation found for one desired address. */
@@ -121,6 +123,7 @@ export function diff(input: DiffInput): Plan {
       ...(item.tag !== undefined ? { tag: item.tag } : {}),
       ...(item.path !== undefined ? { path: item.path } : {}),
       source: item.source,
+      ...(item.copy ? { copy: item.copy } : {}),
       after: item.digest,
       size: item.size,
     };

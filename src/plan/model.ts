@@ -19,6 +19,17 @@ export interface BlobRef {
   readonly size: number;
 }
 
+/** How apply copies an image or chart: the upstream root and the filtering that yields `after`. */
+export interface CopySpec {
+  /** The upstream root manifest (before platform filtering). */
+  readonly sourceDigest: string;
+  readonly sourceMediaType: string;
+  readonly sourceSize: number;
+  /** Platforms to keep (`os/arch[/variant]`); absent keeps all. */
+  readonly platforms?: readonly string[];
+  readonly preserveDigests: boolean;
+}
+
 /** One change to one target object. */
 export interface PlannedChange {
   /** Stable key shared by views, plan file and events. */
@@ -45,6 +56,8 @@ export interface PlannedChange {
   readonly transfer?: number;
   /** Why: "not in the target", "tag moved", "not desired (prune)", "already up to date". */
   readonly reason: string;
+  /** For images and charts: what to copy, so apply reproduces exactly the planned digest. */
+  readonly copy?: CopySpec;
   /** Provider-owned data that round-trips through the plan file (Terraform's `Private`); views never read it. */
   readonly provider?: { readonly name: string; readonly data?: unknown };
 }
