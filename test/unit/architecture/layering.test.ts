@@ -34,6 +34,8 @@ function importsOf(file: string): string[] {
 function target(file: string, specifier: string): string {
   if (!specifier.startsWith(".")) return specifier.startsWith("node:") ? specifier : specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
   const path = relative(root, resolve(dirname(join(root, file)), specifier));
+  // Event and plan types are plain data the views may read, though their folders do I/O elsewhere.
+  if (/^src\/apply\/events\.(js|ts)$/.test(path)) return "src/apply/events";
   const parts = path.split("/");
   return parts[0] === "src" || parts[0] === "plugins" ? parts.slice(0, 2).join("/") : parts[0]!;
 }

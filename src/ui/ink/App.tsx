@@ -1,0 +1,85 @@
+/**
+ * The Ink app for plan and apply: finished lines in <Static> (drawn once,
+ * scroll away like normal output), and below them the live part: an overall
+ * bar with bytes, rate and ETA, and a row per artifact in flight.
+ */
+import { Box, Static, Text } from "ink";
+import { useEffect, useState } from "react";
+import { formatBytes } from "../format/bytes.js";
+import { progressOf, type FinishedLine, type UiState } from "./store.js";
+
+/** Subscribes the app to state changes. */
+export interface StateSource {
+  get(): UiState;
+  subscribe(listener: () => void): () => void;
+}
+
+const BAR_WIDTH = 30;
+
+function bar(fraction: number): string {
+  const filled = Math.max(0, Math.min(BAR_WIDTH, Math.round(fraction * BAR_WIDTH)));
+  return `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
+}
+
+function eta(seconds: number | undefined): string {
+  if (seconds === undefined) return "";
+  if (seconds < 60) return ` ETA ${Math.ceil(seconds)}s`;
+  return ` ETA ${Math.floor(seconds / 60)}m${String(Math.ceil(seconds % 60)).padStart(2, "0")}s`;
+}
+
+const PLAN_COLOURS: Partial<Record<NonNullable<FinishedLine["planStyle"]>, string>> = { create: "green", update: "yellow", delete: "red" };
+
+function Finished({ line }: { readonly line: FinishedLine }) {
+  if (line.tone === "plan") {
+    const style = line.planStyle ?? "plain";
+    const colour = PLAN_COLOURS[style];
+    return (
+      <Text {...(colour ? { color: colour } : {})} bold={style === "heading" || style === "summary"} dimColor={style === "dim"}>
+        {line.text || " "}
+      </Text>
+    );
+  }
+  const colour = line.tone === "ok" ? "green" : line.tone === "error" ? "red" : undefined;
+  return <Text {...(colour ? { color: colour } : {})}>{line.text}</Text>;
+}
+
+/** The app: redraws at most ten times a second, whatever the event rate. */
+export function App({ source, now = Date.now }: { readonly source: StateSource; readonly now?: () => number }) {
+  const [state, setState] = useState(source.get());
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = source.subscribe(() => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        setState(source.get());
+      }, 100);
+    });
+    return () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+      setState(source.get());
+    };
+  }, [source]);
+  const progress = progressOf(state, now());
+  const running = state.startedAt !== undefined && state.summary === undefined;
+  return (
+    <>
+      <Static items={[...state.finished]}>{(line) => <Finished key={line.key} line={line} />}</Static>
+      {running ? (
+        <Box flexDirection="column">
+          <Text>
+            {bar(state.totalBytes > 0 ? progress.bytes / state.totalBytes : 0)} {formatBytes(progress.bytes)} / {formatBytes(state.totalBytes)}
+            {progress.rate > 0 ? ` ${formatBytes(progress.rate)}/s` : ""}
+            {eta(progress.eta)}
+          </Text>
+          {state.inFlight.map((f) => (
+            <Text key={f.address} dimColor>
+              {"  "}
+              {f.address} {f.total > 0 ? `${formatBytes(f.bytes)} / ${formatBytes(f.total)}` : formatBytes(f.bytes)}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+/**
+ * The view contract: every command renders through one of these, chosen once
+ * (Ink on a TTY, plain lines otherwise, JSON with --json), so the commands
+ * never know how output looks.
+ */
+import type { ApplyEvent } from "../apply/events.js";
+import type { Diagnostic } from "../core/diagnostics.js";
+import type { Plan } from "../plan/model.js";
+
+/** How output is rendered. */
+export type ViewKind = "ink" | "plain" | "json";
+
+/** A view: receives the product and the progress of a command. */
+export interface View {
+  diagnostics(diagnostics: readonly Diagnostic[]): void;
+  /** Shows a plan (the product of `plan`; the preview of `apply`). */
+  plan(plan: Plan): void;
+  /** Progress of apply, event by event. */
+  applyEvent(event: ApplyEvent): void;
+  /** A line of progress or information (stderr in plain mode). */
+  info(message: string): void;
+  /** Waits until everything is drawn (Ink unmounts). */
+  close(): Promise<void>;
+}
+
+/** Picks the view the way Terraform and Ink do: JSON if asked, Ink on an interactive terminal outside CI, plain otherwise. */
+export function chooseView(options: { readonly json: boolean; readonly stdoutIsTTY: boolean; readonly stderrIsTTY: boolean; readonly env: Readonly<Record<string, string | undefined>> }): ViewKind {
+  if (options.json) return "json";
+  const ci = options.env["CI"] !== undefined && options.env["CI"] !== "" && options.env["CI"] !== "false";
+  return !ci && options.stdoutIsTTY && options.stderrIsTTY && options.env["TERM"] !== "dumb" ? "ink" : "plain";
+}
