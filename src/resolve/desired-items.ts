@@ -1,0 +1,197 @@
+/**
+ * From the lock to what the targets should hold: for every locked image and
+ * OCI chart, the target repository (the bundle's naming), the tag, and the
+ * digest the target will end up with after platform filtering, computed by
+ * describeCopy from the source's manifests. Also where each change's content
+ * comes from, so apply can open the same source for a saved plan.
+ */
+import type { ContentOrigin, ImageEntry, NormalizedBundle, NormalizedConfig } from "../config/normalize.js";
+import { mapLimit } from "../core/concurrency.js";
+import { targetRepository } from "../core/naming.js";
+import { formatPlatform, type Descriptor, type Platform } from "../core/oci-types.js";
+import { parseReference, type ImageReference } from "../core/reference.js";
+import { describeCopy, CopyCoordinator } from "../oci/copy/index.js";
+import { formatAddress } from "../plan/address.js";
+import type { DesiredItem } from "../plan/diff.js";
+import { LockIndex } from "./lock-lookup.js";
+import type { AirgapLock, LockedManifest } from "./lock-model.js";
+import type { SourceOpener } from "./sources.js";
+
+/** Where one change's content comes from. */
+export interface ContentSource {
+  readonly name: { readonly registry: string; readonly repository: string };
+  readonly origin: ContentOrigin;
+}
+
+/** A repository whose undesired tags may be deleted. */
+export interface PruneScope {
+  readonly registry: string;
+  readonly repository: string;
+  readonly bundle: string;
+  readonly kind: "image" | "chart";
+}
+
+/** A desired entry that could not be turned into a target object. */
+export interface DesiredProblem {
+  readonly pointer: string;
+  readonly severity: "error" | "warning";
+  readonly message: string;
+}
+
+/** What the targets should hold. */
+export interface DesiredState {
+  readonly items: readonly DesiredItem[];
+  readonly sources: ReadonlyMap<string, ContentSource>;
+  readonly prune: readonly PruneScope[];
+  readonly problems: readonly DesiredProblem[];
+}
+
+interface Pending {
+  readonly bundle: NormalizedBundle;
+  readonly kind: "image" | "chart";
+  readonly pointer: string;
+  readonly address: string;
+  readonly upstream: ImageReference;
+  readonly locked: LockedManifest;
+  readonly source: ContentSource;
+  readonly targetRepository: string;
+  readonly tag?: string;
+  readonly platforms?: readonly Platform[];
+  readonly preserveDigests: boolean;
+  readonly label: string;
+}
+
+function parsed(ref: string): ImageReference {
+  const result = parseReference(ref);
+  if (!result.ok) throw new Error(`airgap.lock holds an invalid reference ${ref}: ${result.reason}`);
+  return result.reference;
+}
+
+/**
+ * Builds the desired state. With `describe: false` it skips reading
+ * manifests (digests stay the upstream ones): enough to know each change's
+ * source when applying a saved plan.
+ */
+export async function desiredState(
+  config: NormalizedConfig,
+  lock: AirgapLock,
+  opener: SourceOpener,
+  options: { readonly signal?: AbortSignal; readonly concurrency?: number; readonly describe?: boolean; readonly redact?: (text: string) => string } = {},
+): Promise<DesiredState> {
+  const index = new LockIndex(lock, options.redact ? { redact: options.redact } : {});
+  const problems: DesiredProblem[] = [];
+  const pending: Pending[] = [];
+  const prune: PruneScope[] = [];
+
+  for (const bundle of config.bundles) {
+    if (bundle.registry === undefined) continue;
+    const repositories = new Map<string, "image" | "chart">();
+    const add = (entry: ImageEntry, image: { readonly ref: string } & LockedManifest) => {
+      const upstream = parsed(image.ref);
+      const repository = targetRepository(upstream, bundle.path, bundle.naming, entry.as);
+      repositories.set(repository, "image");
+      pending.push({
+        bundle,
+        kind: "image",
+        pointer: entry.pointer,
+        address: formatAddress({ scope: "bundle", name: bundle.name, kind: "image", key: image.ref }),
+        upstream,
+        locked: image,
+        source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: entry.origin },
+        targetRepository: repository,
+        ...(upstream.tag !== undefined ? { tag: upstream.tag } : {}),
+        ...(entry.platforms ? { platforms: entry.platforms } : {}),
+        preserveDigests: entry.preserveDigests,
+        label: image.ref,
+      });
+    };
+    for (const entry of bundle.images) {
+      const found = index.imagesFor(entry);
+      if (!found.found) {
+        problems.push({ pointer: entry.pointer, severity: "error", message: `${found.reason}; run \`airgap lock\`` });
+        continue;
+      }
+      for (const image of found.images) add(entry, image);
+    }
+    for (const chart of bundle.charts) {
+      if (chart.type === "helm") {
+        problems.push({ pointer: chart.pointer, severity: "warning", message: `chart ${chart.name} from a Helm repository is locked but not yet mirrored by this version of airgap (OCI charts are)` });
+        continue;
+      }
+      const locked = index.chartFor(chart);
+      if (!locked || locked.type !== "oci") {
+        problems.push({ pointer: chart.pointer, severity: "error", message: `chart ${chart.reference.registry}/${chart.reference.repository} ${chart.version} is not in airgap.lock; run \`airgap lock\`` });
+        continue;
+      }
+      const tag = locked.resolvedVersion?.replace(/\+/g, "_");
+      const upstream: ImageReference = { ...chart.reference, ...(tag !== undefined ? { tag } : {}) };
+      const repository = targetRepository(upstream, bundle.path, bundle.naming, chart.as);
+      repositories.set(repository, "chart");
+      pending.push({
+        bundle,
+        kind: "chart",
+        pointer: chart.pointer,
+        address: formatAddress({ scope: "bundle", name: bundle.name, kind: "chart", key: `${locked.ref}:${tag ?? locked.digest}` }),
+        upstream,
+        locked,
+        source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: chart.origin },
+        targetRepository: repository,
+        ...(tag !== undefined ? { tag } : {}),
+        preserveDigests: true,
+        label: `${locked.ref}:${tag ?? locked.digest}`,
+      });
+    }
+    for (const file of bundle.files) {
+      problems.push({ pointer: file.pointer, severity: "warning", message: `file ${file.url ?? file.path ?? ""} is locked but files are not yet published by this version of airgap` });
+    }
+    if (bundle.prune) for (const [repository, kind] of repositories) prune.push({ registry: bundle.registry, repository, bundle: bundle.name, kind });
+  }
+
+  // The same image listed twice (validate warns) is one target object.
+  const seen = new Set<string>();
+  const unique = pending.filter((p) => !seen.has(p.address) && seen.add(p.address));
+  pending.length = 0;
+  pending.push(...unique);
+  const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
+  const items = await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredItem | undefined> => {
+    const root: Descriptor = { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size };
+    let digest = p.locked.digest;
+    let blobs = [{ digest: p.locked.digest, size: p.locked.size + (p.locked.contentSize ?? 0) }];
+    if (options.describe !== false) {
+      try {
+        const repository = await opener.open(p.source.name, p.source.origin, options.signal ? { signal: options.signal } : {});
+        const described = await describeCopy(repository.reader, root, {
+          preserveDigests: p.preserveDigests,
+          ...(p.platforms ? { platforms: p.platforms } : {}),
+          coordinator,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        digest = described.root.digest;
+        blobs = described.content.map((d) => ({ digest: d.digest, size: d.size }));
+      } catch (error) {
+        problems.push({ pointer: p.pointer, severity: "error", message: `${p.label}: ${error instanceof Error ? error.message : String(error)}` });
+        return undefined;
+      }
+    }
+    return {
+      address: p.address,
+      kind: p.kind,
+      registry: p.bundle.registry!,
+      repository: p.targetRepository,
+      ...(p.tag !== undefined ? { tag: p.tag } : {}),
+      source: p.label,
+      digest,
+      size: blobs.reduce((n, b) => n + b.size, 0),
+      blobs,
+      copy: {
+        sourceDigest: p.locked.digest,
+        sourceMediaType: p.locked.mediaType,
+        sourceSize: p.locked.size,
+        ...(p.platforms && !p.preserveDigests ? { platforms: p.platforms.map(formatPlatform) } : {}),
+        preserveDigests: p.preserveDigests,
+      },
+    };
+  });
+  const sources = new Map(pending.map((p) => [p.address, p.source] as const));
+  return { items: items.filter((i): i is DesiredItem => i !== undefined), sources, prune, problems };
+}

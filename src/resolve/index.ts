@@ -1,0 +1,80 @@
+/**
+ * Desired state: every image, chart and file of the configuration resolved
+ * to what its source holds (digests, sizes, sha256), as the data of
+ * airgap.lock. Expected failures are collected as problems across all
+ * entries; only aborts and bugs throw.
+ */
+import type { NormalizedConfig } from "../config/normalize.js";
+import type { Logger } from "../core/logger.js";
+import { resolveCharts } from "./charts.js";
+import { ResolveContext } from "./context.js";
+import { resolveFiles } from "./files.js";
+import { resolveImages } from "./images.js";
+import { sameLockContent, type Redactor } from "./lock-file.js";
+import { LOCK_VERSION, sortLock, type AirgapLock } from "./lock-model.js";
+import { sortProblems, type ResolveProblem } from "./problems.js";
+import type { SourceOpener } from "./sources.js";
+
+export { ResolveError, LockFileError, type ResolveErrorCode, type LockFileErrorCode } from "./errors.js";
+export { problemToDiagnostic, hasErrorProblems, sortProblems, type ResolveProblem, type ResolveProblemKind } from "./problems.js";
+export { selectTags, canonicalTagFilter, describeTagFilter, type CanonicalTagFilter, type TagSelection } from "./tag-filter.js";
+export { sortNewestFirst, naturalCompare, parseTagVersion, newestInRange } from "./version-order.js";
+export * from "./lock-model.js";
+export { parseLockFile, readLockFile, writeLockFile, serializeLock, canonicalLock, sameLockContent, type Redactor, type LockWriteOptions, type LockWriteResult, type LockFileReadResult } from "./lock-file.js";
+export { imageKey, imageSelectionKey, chartKey, fileKey, fileIdentity, concreteReference, ociChartRef, redactLocation, lockFilePath, DEFAULT_TAG, type LockKeyOptions } from "./lock-keys.js";
+export { LockIndex, compareLock, type LockComparison, type LockGap, type LockedImagesLookup } from "./lock-lookup.js";
+export { SourceOpener, registrySourceUrl, sourceCredentials, type SourceOpenerOptions, type RepositoryName } from "./sources.js";
+export type { SourceRepository, SourceManifest } from "./source-repository.js";
+export { mkeArchiveName, parseMkeArchiveName } from "./archive-directory.js";
+export { DEFAULT_RESOLVE_CONCURRENCY } from "./context.js";
+
+/** What {@link resolveDesired} needs besides the config. */
+export interface ResolveDeps {
+  /** Opens sources; the caller closes it. */
+  readonly opener: SourceOpener;
+  readonly signal?: AbortSignal;
+  readonly logger?: Logger;
+  /** The previous airgap.lock: entries it covers are verified (HEAD by digest), not resolved again. */
+  readonly lock?: AirgapLock;
+  /** `true`: resolve everything again; a list: only the entries these REFs name (`airgap lock --update REF…`). */
+  readonly refresh?: boolean | readonly string[];
+  /** The config's secret redaction, applied to every string the lock and the problems hold. */
+  readonly redact?: Redactor;
+  /** Entries resolved at once (default 8). */
+  readonly concurrency?: number;
+  /** The clock for `generated` (tests fix it). */
+  readonly now?: () => Date;
+}
+
+/** The lock as resolved, and every expected failure (sorted by entry). */
+export interface ResolveResult {
+  readonly lock: AirgapLock;
+  readonly problems: readonly ResolveProblem[];
+}
+
+/**
+ * Resolves the whole configuration. Entries already in `deps.lock` are only
+ * verified unless `refresh` names them; new entries are resolved; entries
+ * the config no longer has are dropped. An entry whose resolution failed
+ * keeps its previous lock entry (if any) and has a problem. `generated` is
+ * the previous lock's when the facts did not change.
+ */
+export async function resolveDesired(config: NormalizedConfig, deps: ResolveDeps): Promise<ResolveResult> {
+  const ctx = new ResolveContext(deps);
+  const images = config.bundles.flatMap((b) => b.images);
+  const charts = config.bundles.flatMap((b) => b.charts);
+  const files = config.bundles.flatMap((b) => b.files);
+  const [resolvedImages, resolvedCharts, resolvedFiles] = await Promise.all([resolveImages(ctx, images), resolveCharts(ctx, charts), resolveFiles(ctx, config.baseDir, files)]);
+  for (const selector of ctx.refresh.unmatched()) {
+    ctx.report([], "refresh-unmatched", selector, `--update ${selector}: no image, chart or file of the configuration matches it`);
+  }
+  let lock = sortLock({
+    lockVersion: LOCK_VERSION,
+    generated: (deps.now?.() ?? new Date()).toISOString(),
+    images: [...resolvedImages.selections, ...resolvedImages.images],
+    charts: resolvedCharts,
+    files: resolvedFiles,
+  });
+  if (deps.lock !== undefined && sameLockContent(deps.lock, lock)) lock = { ...lock, generated: deps.lock.generated };
+  return { lock, problems: sortProblems(ctx.allProblems()) };
+}

@@ -1,0 +1,204 @@
+/**
+ * Opening the place an entry's content comes from. One {@link SourceOpener}
+ * per command: it keeps one RegistryClient per registry host (so auth
+ * schemes and tokens are reused), each opened layout and archive (indexed
+ * once), and closes them in {@link SourceOpener.close}.
+ *
+ * Registries: the URL comes from the source settings, else `https://<host>`
+ * (`docker.io` is `https://registry-1.docker.io`). Credentials: the source's
+ * `username`/`password` (an empty username means anonymous) or `token`,
+ * `helper`, `dockerConfig`; without any, the user's docker / containers auth
+ * files are consulted for the source's host. TLS (`caFile`,
+ * `insecureSkipVerify`) applies to that host only.
+ *
+ * Disk: `oci-layout` is a layout directory or a layout tar (decided by
+ * stat), `oci-archives` a directory of MKE-named archives;
+ * `docker-archive` is not supported yet.
+ */
+import { stat } from "node:fs/promises";
+import type { ContentOrigin, RegistrySourceSettings } from "../config/normalize.js";
+import type { Logger } from "../core/logger.js";
+import { silentLogger } from "../core/logger.js";
+import type { CallOptions } from "../oci/content.js";
+import { OciLayoutDirectory, OciLayoutTar } from "../oci/layout/index.js";
+import {
+  anonymousCredentials,
+  environmentCredentials,
+  RegistryClient,
+  sharedTransport,
+  staticCredentials,
+  type CredentialLookupOptions,
+  type CredentialsProvider,
+  type TlsPolicy,
+  type Transport,
+} from "../oci/registry/index.js";
+import { helperServerUrl } from "../oci/registry/auth-files.js";
+import { runCredentialHelper } from "../oci/registry/credential-helper.js";
+import { ArchiveDirectory } from "./archive-directory.js";
+import { ResolveError } from "./errors.js";
+import { HttpFetcher } from "./http-fetch.js";
+import { layoutCandidates, LayoutSourceRepository, RegistrySourceRepository, type SourceRepository } from "./source-repository.js";
+
+/** Settings of a {@link SourceOpener}; all optional. */
+export interface SourceOpenerOptions {
+  readonly logger?: Logger;
+  /** HTTP transport shared by registry clients and HTTP downloads (default: the process-wide one). */
+  readonly transport?: Transport;
+  /** Where the user's auth files are looked up (tests point this at a temp HOME). */
+  readonly credentialLookup?: CredentialLookupOptions;
+  /** Where compressed layout archives are expanded (default: the OS temp directory). */
+  readonly tempDir?: string;
+}
+
+/** The repository part of a reference: which repository of which registry. */
+export interface RepositoryName {
+  readonly registry: string;
+  readonly repository: string;
+}
+
+/** The base URL of a registry: the source's `url`, else `https://<host>` (Docker Hub's API host for docker.io). */
+export function registrySourceUrl(host: string, settings: RegistrySourceSettings | undefined): string {
+  if (settings !== undefined) return settings.url;
+  return host === "docker.io" ? "https://registry-1.docker.io" : `https://${host}`;
+}
+
+/** Credentials for a registry source, from its settings (see the module comment); undefined means the client's default lookup. */
+export function sourceCredentials(settings: RegistrySourceSettings | undefined, lookup: CredentialLookupOptions): CredentialsProvider | undefined {
+  if (settings === undefined) return undefined;
+  const c = settings.credentials;
+  const host = settings.host;
+  const fromFiles = (options: CredentialLookupOptions): CredentialsProvider => {
+    const provider = environmentCredentials(options);
+    return (_registry, repository) => provider(host, repository);
+  };
+  if (c === undefined) return fromFiles(lookup);
+  if (c.token !== undefined && c.token !== "") return staticCredentials({ identityToken: c.token, ...(c.username !== undefined && c.username !== "" ? { username: c.username } : {}) });
+  if (c.username !== undefined || c.password !== undefined) {
+    return c.username === undefined || c.username === "" ? anonymousCredentials : staticCredentials({ username: c.username, password: c.password ?? "" });
+  }
+  if (c.helper !== undefined) {
+    const helper = c.helper;
+    let pending: ReturnType<CredentialsProvider> | undefined;
+    return () => (pending ??= runCredentialHelper(helper, helperServerUrl(host), { configuredIn: `sources.${settings.name}.credentials.helper`, ...(lookup.env !== undefined ? { env: lookup.env } : {}) }));
+  }
+  if (c.dockerConfig === false) return anonymousCredentials;
+  if (typeof c.dockerConfig === "string") return fromFiles({ ...lookup, env: { ...(lookup.env ?? process.env), REGISTRY_AUTH_FILE: c.dockerConfig } });
+  return fromFiles(lookup);
+}
+
+function tlsPolicy(settings: RegistrySourceSettings | undefined): TlsPolicy | undefined {
+  const tls = settings?.tls;
+  if (tls === undefined) return undefined;
+  const policy = { ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}), ...(tls.insecureSkipVerify === true ? { insecureSkipVerify: true } : {}) };
+  return Object.keys(policy).length > 0 ? policy : undefined;
+}
+
+/** Opens sources for entries and keeps what it opened until {@link close}. */
+export class SourceOpener {
+  readonly logger: Logger;
+  /** HTTP reads for Helm repositories and file URLs. */
+  readonly http: HttpFetcher;
+  private readonly transport: Transport;
+  private readonly lookup: CredentialLookupOptions;
+  private readonly tempDir: string | undefined;
+  private readonly clients = new Map<string, RegistryClient>();
+  private readonly layouts = new Map<string, Promise<OciLayoutDirectory | OciLayoutTar>>();
+  private readonly archiveDirs = new Map<string, ArchiveDirectory>();
+  private closed = false;
+
+  constructor(options: SourceOpenerOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    this.transport = options.transport ?? sharedTransport();
+    this.http = new HttpFetcher(this.transport);
+    this.lookup = { ...options.credentialLookup, logger: options.credentialLookup?.logger ?? this.logger };
+    this.tempDir = options.tempDir;
+  }
+
+  /** The client for a registry host (created once per host and reused). */
+  registryClient(host: string, settings?: RegistrySourceSettings): RegistryClient {
+    const key = host.toLowerCase();
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      const credentials = sourceCredentials(settings, this.lookup);
+      const tls = tlsPolicy(settings);
+      if (settings?.tls?.certFile !== undefined) this.logger.log("warn", "client certificates (tls.certFile) are not supported for sources yet; connecting without one", { registry: host });
+      client = new RegistryClient({
+        url: registrySourceUrl(host, settings),
+        transport: this.transport,
+        logger: this.logger,
+        ...(credentials !== undefined ? { credentials } : {}),
+        ...(tls !== undefined ? { tls } : {}),
+        ...(settings?.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /**
+   * Opens one repository of an entry's origin. Throws {@link ResolveError}
+   * for a source that cannot be used (missing path, unsupported type) and
+   * LayoutError for a broken layout.
+   */
+  async open(name: RepositoryName, origin: ContentOrigin, options: CallOptions = {}): Promise<SourceRepository> {
+    if (this.closed) throw new ResolveError("SOURCE_INVALID", "the source opener is closed");
+    if (origin.type === "registry") return new RegistrySourceRepository(this.registryClient(name.registry, origin.settings), name.repository, `${name.registry}/${name.repository}`);
+    switch (origin.format) {
+      case "oci-layout": {
+        const layout = await this.openLayout(origin.path, options);
+        return new LayoutSourceRepository(layout, layoutCandidates(name.registry, name.repository));
+      }
+      case "oci-archives": {
+        let dir = this.archiveDirs.get(origin.path);
+        if (dir === undefined) {
+          dir = new ArchiveDirectory(origin.path, (file, o) => this.openTar(file, o));
+          this.archiveDirs.set(origin.path, dir);
+        }
+        return dir.repository(name.registry, name.repository);
+      }
+      case "docker-archive":
+        throw new ResolveError("SOURCE_UNSUPPORTED", `source "${origin.source}" is a docker-archive (\`docker save\` tar), which airgap cannot read yet; convert it with \`skopeo copy docker-archive:${origin.path} oci-archive:FILE\` and use an oci-layout source`);
+    }
+  }
+
+  /** An OCI layout directory or tar, by what is on disk. */
+  private openLayout(path: string, options: CallOptions): Promise<OciLayoutDirectory | OciLayoutTar> {
+    let pending = this.layouts.get(path);
+    if (pending === undefined) {
+      pending = stat(path).then(
+        (info): Promise<OciLayoutDirectory | OciLayoutTar> => (info.isDirectory() ? OciLayoutDirectory.open(path) : this.openTar(path, options)),
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") throw new ResolveError("SOURCE_NOT_FOUND", `oci-layout ${path} does not exist`, { cause: error });
+          throw error;
+        },
+      );
+      this.layouts.set(path, pending);
+      pending.catch(() => this.layouts.delete(path));
+    }
+    return pending;
+  }
+
+  private openTar(path: string, options: CallOptions): Promise<OciLayoutTar> {
+    const key = `tar:${path}`;
+    let pending = this.layouts.get(key) as Promise<OciLayoutTar> | undefined;
+    if (pending === undefined) {
+      pending = OciLayoutTar.open(path, { ...(this.tempDir !== undefined ? { tempDir: this.tempDir } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) });
+      this.layouts.set(key, pending);
+      pending.catch(() => this.layouts.delete(key));
+    }
+    return pending;
+  }
+
+  /** Closes every archive it opened (removing expanded temp copies). Registry clients need no closing. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const opened = [...new Set(this.layouts.values())];
+    this.layouts.clear();
+    const tars = new Set<OciLayoutTar>();
+    for (const pending of opened) {
+      const layout = await pending.catch(() => undefined);
+      if (layout instanceof OciLayoutTar) tars.add(layout);
+    }
+    for (const tar of tars) await tar.close();
+  }
+}

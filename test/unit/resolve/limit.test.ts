@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { Limiter } from "../../../src/resolve/limit.js";
+
+describe("Limiter", () => {
+  it("never runs more than its limit, and runs everything", async () => {
+    const limiter = new Limiter(3);
+    let running = 0;
+    let peak = 0;
+    const done: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        limiter.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, i % 3));
+          running--;
+          done.push(i);
+        }),
+      ),
+    );
+    expect(peak).toBe(3);
+    expect(done).toHaveLength(20);
+    expect(limiter.running).toBe(0);
+  });
+
+  it("does not start tasks once the signal is aborted", async () => {
+    const limiter = new Limiter(1);
+    const controller = new AbortController();
+    let started = 0;
+    const first = limiter.run(async () => {
+      started++;
+      controller.abort();
+    }, controller.signal);
+    const second = limiter.run(async () => {
+      started++;
+    }, controller.signal);
+    await first;
+    await expect(second).rejects.toThrow();
+    expect(started).toBe(1);
+    expect(limiter.running).toBe(0);
+  });
+});
