@@ -85,10 +85,10 @@ async function applyChange(change: PlannedChange, options: ExecutorOptions, coor
     return { bytesMoved: 0 };
   }
   if (change.kind !== "image" && change.kind !== "chart") throw new Error(`${change.kind} changes are not supported by this version of airgap yet`);
-  if (change.repository === undefined || change.tag === undefined) throw new Error(`${change.address} has no target repository or tag`);
+  if (change.repository === undefined) throw new Error(`${change.address} has no target repository`);
 
   if (change.action === "delete") {
-    if (!provider.deleteTag) throw new Error(`provider of ${change.registry} cannot delete tags`);
+    if (!provider.deleteTag || change.tag === undefined) throw new Error(`provider of ${change.registry} cannot delete ${change.address}`);
     await provider.deleteTag(change.repository, change.tag, change.before ?? "", call);
     return { bytesMoved: 0 };
   }
@@ -125,7 +125,7 @@ async function applyChange(change: PlannedChange, options: ExecutorOptions, coor
     throw new Error(`the source now yields ${result.root.digest}, not the planned ${change.after ?? "?"}: the upstream content changed since the plan; nothing was tagged. Run \`airgap plan\` again`);
   }
   options.signal.throwIfAborted();
-  // The tag last: only now does the target point at the complete image.
-  await target.tag(result.root, change.tag, call);
+  // The tag last: only now does the target point at the complete image. Digest-pinned images stay untagged.
+  if (change.tag !== undefined) await target.tag(result.root, change.tag, call);
   return { bytesMoved: moved, digest: result.root.digest };
 }

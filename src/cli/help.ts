@@ -12,6 +12,9 @@ Usage: airgap <command> [flags]
 Commands:
   init        Write a commented starter airgap.yaml
   validate    Check airgap.yaml: schema, references, names, filters
+  lock        Resolve every image, chart and file to digests: airgap.lock
+  plan        Show what would change in the targets (-out FILE saves it)
+  apply       Make it so: a saved plan exactly, or plan, confirm, apply
   version     Print airgap's version
 
 Common flags:
@@ -55,6 +58,52 @@ Flags:
       --json        Print {"valid": ..., "diagnostics": [...]} on stdout
 
 Exit codes: 0 valid (warnings may be printed), 1 invalid.
+`,
+  lock: `Usage: airgap lock [-f FILE] [--update [REF...]]
+
+Resolves every image (tag filters against the source's tags), chart and file
+of airgap.yaml to digests and writes airgap.lock next to it: sorted, without
+secrets, byte-identical on a rerun when nothing changed upstream. Commit it.
+Entries already locked are only checked to still exist at the source.
+
+Flags:
+  --update [REF...]  Resolve everything again, or only the named references
+  -f, --file FILE    The config file (default: ./airgap.yaml)
+`,
+  plan: `Usage: airgap plan [-f FILE] [-out PLANFILE] [--detailed-exitcode] [--target ADDRESS]...
+
+Resolves the desired content (from airgap.lock when present), observes what
+the targets really hold (read-only), and shows the difference: + create,
+~ update (a tag moved), - delete (only with prune), with digests, sizes and
+the reason for each.
+
+Flags:
+  -out, --out FILE      Save the plan for \`airgap apply FILE\`
+  --detailed-exitcode   Exit 0 when there are no changes, 2 when there are, 1 on error
+  --target ADDRESS      Limit to a bundle (bundle.NAME), a registry (registry.NAME)
+                        or an address from the plan; repeatable
+  --refresh-lock        Ignore airgap.lock and resolve again (nothing is written)
+  --parallelism N       Requests and copies in flight (default 4)
+  --json                The plan as JSON on stdout
+`,
+  apply: `Usage: airgap apply [PLANFILE] [--auto-approve] [-f FILE] [--target ADDRESS]...
+
+With PLANFILE: applies exactly that saved plan, after checking that
+airgap.yaml and airgap.lock are the ones it was made from and that no target
+changed since (a stale plan is refused). Without it: plans, shows the plan
+and asks for confirmation on a terminal; without a terminal it refuses
+unless --auto-approve is given.
+
+Content is copied children first and tags last, so no tag ever points at an
+incomplete image; Ctrl-C stops cleanly and a rerun converges.
+
+Flags:
+  --auto-approve      Apply without asking
+  --target ADDRESS    Limit to a bundle, registry or address (without PLANFILE)
+  --parallelism N     Artifacts in flight (default 4)
+  --json              NDJSON events on stdout
+
+Exit codes: 0 all applied, 1 any change failed or apply was refused.
 `,
   version: `Usage: airgap version [--json]
 

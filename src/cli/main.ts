@@ -16,6 +16,9 @@ type Command = (args: readonly string[], io: CommandIo) => Promise<ExitCode>;
 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   init: async () => (await import("./commands/init.js")).runInit,
+  lock: async () => (await import("./commands/lock.js")).runLock,
+  plan: async () => (await import("./commands/plan.js")).runPlan,
+  apply: async () => (await import("./commands/apply.js")).runApply,
   validate: async () => (await import("./commands/validate.js")).runValidate,
   version: async () => (await import("./commands/version.js")).runVersion,
 };

@@ -43,12 +43,13 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
   // Objects: tags (images, charts) through the provider's repository store.
   await mapLimit(input.desired, concurrency, async (item) => {
     const provider = input.providers.get(item.registry);
-    if (!provider?.repository || item.repository === undefined || item.tag === undefined) {
+    if (!provider?.repository || item.repository === undefined) {
       observed.set(item.address, { state: "absent" });
       return;
     }
     try {
-      const found = await provider.repository(item.repository).resolve(item.tag, call);
+      // An image pinned by digest only is stored untagged: observe it by digest.
+      const found = await provider.repository(item.repository).resolve(item.tag ?? item.digest, call);
       observed.set(item.address, found ? { state: "present", digest: found.digest } : { state: "absent" });
     } catch (error) {
       observed.set(item.address, { state: "unknown", error: message(error) });

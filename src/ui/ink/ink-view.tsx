@@ -32,6 +32,7 @@ export function createInkView(stdout: NodeJS.WriteStream, now: () => number = Da
     update({ ...state, finished: [...state.finished, ...lines.map((l, i) => ({ ...l, key: `${state.finished.length + i}` }))] });
   const instance = render(<App source={source} now={now} />, { stdout, patchConsole: false, exitOnCtrlC: false });
   let started = now();
+  let closed = false;
   return {
     diagnostics(diagnostics: readonly Diagnostic[]) {
       append(diagnostics.map((d) => ({ text: formatDiagnostic(d), tone: d.severity === "error" ? "error" : "info" })));
@@ -53,6 +54,8 @@ export function createInkView(stdout: NodeJS.WriteStream, now: () => number = Da
       append([{ text: message, tone: "info" }]);
     },
     async close() {
+      if (closed) return;
+      closed = true;
       instance.rerender(<App source={source} now={now} />);
       instance.unmount();
       await instance.waitUntilExit();

@@ -1,0 +1,121 @@
+/**
+ * `airgap apply [PLANFILE]`: make it so. With a plan file, exactly that plan,
+ * refused when the config, the lock or any target changed since. Without
+ * one, it plans, shows the plan and asks on a terminal; without a terminal
+ * it refuses unless --auto-approve.
+ */
+import { createInterface } from "node:readline/promises";
+import { resolve } from "node:path";
+import { executePlan } from "../../apply/executor.js";
+import { assertNotStale } from "../../apply/stale.js";
+import { ConfigError, UsageError } from "../../core/errors.js";
+import { silentLogger } from "../../core/logger.js";
+import { hasChanges, type Plan } from "../../plan/model.js";
+import { assertSameInputs, readPlanFile } from "../../plan/plan-file.js";
+import { desiredState, type ContentSource } from "../../resolve/desired-items.js";
+import type { View } from "../../ui/view.js";
+import { readLockFile, SourceOpener } from "../../resolve/index.js";
+import type { Provider } from "../../sdk/provider.js";
+import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
+import { ExitCode } from "../exit-codes.js";
+import type { CommandIo } from "../io.js";
+import { closeAll, currentLockSha256, lockForPlan, makePlan, openProviders, PipelineError } from "../pipeline.js";
+import { interruptSignal, openSession, openView, type Session } from "../session.js";
+import { PLAN_OPTIONS, parallelismFlag, targetsFlag } from "./plan.js";
+
+async function confirm(io: CommandIo): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question("\nDo you want to apply these changes? Only 'yes' will be accepted: ");
+    return answer.trim() === "yes";
+  } finally {
+    rl.close();
+    io.stderr.write("\n");
+  }
+}
+
+/** Runs apply. */
+export async function runApply(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+  const parsed = parseCommandArgs("apply", args, { ...PLAN_OPTIONS, "auto-approve": { type: "boolean" } }, true);
+  if (parsed.positionals.length > 1) throw new UsageError("apply takes at most one plan file");
+  const planPath = parsed.positionals[0];
+  const view = await openView(io, boolFlag(parsed, "json"));
+  const interrupt = interruptSignal();
+  const opener = new SourceOpener({ logger: silentLogger });
+  let providers: ReadonlyMap<string, Provider> | undefined;
+  try {
+    const session = await openSession(io, stringFlag(parsed, "file"), view);
+    const parallelism = parallelismFlag(stringFlag(parsed, "parallelism"));
+    let plan: Plan;
+    let sources;
+    if (planPath !== undefined) {
+      // Exactly the reviewed plan: same inputs, same target state.
+      const file = await readPlanFile(resolve(io.cwd, planPath));
+      const lockSha256 = await currentLockSha256(session.lockPath);
+      assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 ? { lockSha256 } : {}) }, planPath);
+      plan = file.plan;
+      providers = await openProviders(session, plan.changes.map((c) => c.registry), silentLogger);
+      await assertNotStale(plan.changes, providers, interrupt.signal);
+      sources = await sourcesForSavedPlan(session, opener, interrupt.signal);
+    } else {
+      const planned = await makePlan(session, opener, { signal: interrupt.signal, logger: silentLogger, targets: targetsFlag(parsed.values), refreshLock: boolFlag(parsed, "refresh-lock"), parallelism });
+      providers = planned.providers;
+      plan = planned.plan;
+      sources = planned.desired.sources;
+      if (planned.warnings.length) view.diagnostics(planned.warnings);
+      view.plan(plan);
+      if (!hasChanges(plan)) return ExitCode.Ok;
+      if (!boolFlag(parsed, "auto-approve")) {
+        if (io.stdout.isTTY !== true || process.stdin.isTTY !== true) {
+          throw new UsageError("apply without a plan file needs confirmation: run it on a terminal, pass --auto-approve, or save a plan with `airgap plan -out FILE` and apply that");
+        }
+        await view.close();
+        if (!(await confirm(io))) {
+          io.stderr.write("Apply cancelled.\n");
+          return ExitCode.Error;
+        }
+        return await execute(plan, providers, sources, opener, parallelism, interrupt.signal, await openView(io, boolFlag(parsed, "json")));
+      }
+    }
+    return await execute(plan, providers, sources, opener, parallelism, interrupt.signal, view);
+  } catch (error) {
+    if (error instanceof ConfigError) return ExitCode.Error;
+    if (error instanceof PipelineError && error.diagnostics.length) view.diagnostics(error.diagnostics);
+    throw error;
+  } finally {
+    interrupt.dispose();
+    await closeAll(providers, opener);
+    await view.close();
+  }
+}
+
+/** Where each change's content comes from, for a saved plan: from airgap.lock, or resolved again when there is none. */
+async function sourcesForSavedPlan(session: Session, opener: SourceOpener, signal: AbortSignal) {
+  const read = await readLockFile(session.lockPath, "airgap.lock");
+  const lock = read.found ? read.lock : (await lockForPlan(session, opener, { signal, logger: silentLogger, refresh: false })).lock;
+  return (await desiredState(session.config, lock, opener, { describe: false, redact: session.redact })).sources;
+}
+
+async function execute(
+  plan: Plan,
+  providers: ReadonlyMap<string, Provider>,
+  sources: ReadonlyMap<string, ContentSource>,
+  opener: SourceOpener,
+  parallelism: number,
+  signal: AbortSignal,
+  view: View,
+): Promise<ExitCode> {
+  const summary = await executePlan(plan, {
+    providers,
+    parallelism,
+    signal,
+    onEvent: (event) => view.applyEvent(event),
+    async openSource(change) {
+      const source = sources.get(change.address);
+      if (!source) throw new Error(`no source for ${change.address} in the current configuration`);
+      return (await opener.open(source.name, source.origin, { signal })).reader;
+    },
+  });
+  await view.close();
+  return summary.failed > 0 || summary.interrupted ? ExitCode.Error : ExitCode.Ok;
+}

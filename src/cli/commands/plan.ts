@@ -1,0 +1,84 @@
+/**
+ * `airgap plan`: what would change in the targets, and why. With `-out FILE`
+ * the plan is saved for `airgap apply FILE`; `--detailed-exitcode` makes the
+ * exit code say whether there are changes (0 none, 1 error, 2 changes).
+ */
+import { resolve } from "node:path";
+import { ConfigError, UsageError } from "../../core/errors.js";
+import { silentLogger } from "../../core/logger.js";
+import { hasChanges } from "../../plan/model.js";
+import { createPlanFile, writePlanFile } from "../../plan/plan-file.js";
+import { SourceOpener } from "../../resolve/index.js";
+import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
+import { ExitCode } from "../exit-codes.js";
+import type { CommandIo } from "../io.js";
+import { closeAll, makePlan, PipelineError, type Planned } from "../pipeline.js";
+import { interruptSignal, openSession, openView } from "../session.js";
+import { airgapVersion } from "../version.js";
+
+/** Flags plan and apply share. */
+export const PLAN_OPTIONS = {
+  target: { type: "string", multiple: true },
+  parallelism: { type: "string" },
+  "refresh-lock": { type: "boolean" },
+} as const;
+
+/** The --parallelism value (default 4). */
+export function parallelismFlag(value: string | undefined): number {
+  if (value === undefined) return 4;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--parallelism must be a whole number from 1 to 64, not ${value}`);
+  return n;
+}
+
+/** The --target values. */
+export function targetsFlag(values: Readonly<Record<string, unknown>>): string[] {
+  const value = values["target"];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** Runs plan. */
+export async function runPlan(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+  // Terraform spells it -out; accept --out and -out=FILE too.
+  const normalized = args.map((a) => (a === "-out" ? "--out" : a.startsWith("-out=") ? `--out=${a.slice(5)}` : a));
+  const parsed = parseCommandArgs("plan", normalized, { ...PLAN_OPTIONS, out: { type: "string" }, "detailed-exitcode": { type: "boolean" } });
+  const view = await openView(io, boolFlag(parsed, "json"));
+  const interrupt = interruptSignal();
+  const opener = new SourceOpener({ logger: silentLogger });
+  let planned: Planned | undefined;
+  try {
+    const session = await openSession(io, stringFlag(parsed, "file"), view);
+    planned = await makePlan(session, opener, {
+      signal: interrupt.signal,
+      logger: silentLogger,
+      targets: targetsFlag(parsed.values),
+      refreshLock: boolFlag(parsed, "refresh-lock"),
+      parallelism: parallelismFlag(stringFlag(parsed, "parallelism")),
+    });
+    if (planned.warnings.length) view.diagnostics(planned.warnings);
+    view.plan(planned.plan);
+    const out = stringFlag(parsed, "out");
+    if (out !== undefined) {
+      const targets = targetsFlag(parsed.values);
+      const file = createPlanFile(
+        planned.plan,
+        { configSha256: session.configSha256, ...(planned.lock.sha256 ? { lockSha256: planned.lock.sha256 } : {}), ...(targets.length ? { targets } : {}) },
+        airgapVersion(),
+      );
+      await writePlanFile(resolve(io.cwd, out), file);
+      view.info(`Saved the plan to ${out}. Apply exactly this plan with: airgap apply ${out}`);
+    }
+    if (boolFlag(parsed, "detailed-exitcode") && hasChanges(planned.plan)) return ExitCode.Changes;
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof ConfigError) return ExitCode.Error;
+    if (error instanceof PipelineError) {
+      if (error.diagnostics.length) view.diagnostics(error.diagnostics);
+    }
+    throw error;
+  } finally {
+    interrupt.dispose();
+    await closeAll(planned?.providers, opener);
+    await view.close();
+  }
+}

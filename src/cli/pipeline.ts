@@ -1,0 +1,130 @@
+/**
+ * The planning pipeline shared by `plan` and `apply`:
+ * lock → desired → providers → observe → diff. Each arrow is a module
+ * boundary with plain data between; this file only wires them.
+ */
+import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import type { Diagnostic } from "../core/diagnostics.js";
+import { AirgapError, UsageError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { observeTargets } from "../observe/observe.js";
+import { matchesTarget } from "../plan/address.js";
+import { diff } from "../plan/diff.js";
+import type { Plan } from "../plan/model.js";
+import { createProvider } from "../providers/load.js";
+import { createOciToolkit } from "../providers/toolkit.js";
+import { desiredState, type DesiredState } from "../resolve/desired-items.js";
+import { compareLock, problemToDiagnostic, readLockFile, resolveDesired, type AirgapLock, type SourceOpener } from "../resolve/index.js";
+import type { Provider } from "../sdk/provider.js";
+import type { Session } from "./session.js";
+
+/** The lock in use and the hash of its bytes (for the plan file). */
+export interface LockInUse {
+  readonly lock: AirgapLock;
+  readonly sha256?: string;
+}
+
+/** A command-level failure with diagnostics to show first. */
+export class PipelineError extends AirgapError {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(message: string, diagnostics: readonly Diagnostic[] = []) {
+    super("PIPELINE", message);
+    this.diagnostics = diagnostics;
+  }
+}
+
+/**
+ * The lock plan works from: airgap.lock when present (refusing it, with what
+ * differs, when the config asks for entries it lacks), else a resolution in
+ * memory (nothing is written; `airgap lock` writes the file).
+ */
+export async function lockForPlan(session: Session, opener: SourceOpener, options: { signal: AbortSignal; logger: Logger; refresh: boolean }): Promise<LockInUse> {
+  const read = options.refresh ? { found: false as const } : await readLockFile(session.lockPath, "airgap.lock");
+  if (read.found) {
+    const comparison = compareLock(session.config, read.lock, { redact: session.redact });
+    if (comparison.missing.length > 0) {
+      const diagnostics = comparison.missing.map((gap) => session.place({ severity: "error", message: gap.reason, pointer: gap.pointer }));
+      throw new PipelineError("airgap.lock is out of date with airgap.yaml: run `airgap lock` (or plan with --refresh-lock)", diagnostics);
+    }
+    return { lock: read.lock, sha256: createHash("sha256").update(read.text).digest("hex") };
+  }
+  const resolved = await resolveDesired(session.config, { opener, signal: options.signal, logger: options.logger, redact: session.redact });
+  const diagnostics = resolved.problems.map((p) => session.place(problemToDiagnostic(p)));
+  if (resolved.problems.some((p) => p.severity === "error")) throw new PipelineError("cannot resolve the desired content", diagnostics);
+  return { lock: resolved.lock };
+}
+
+/** Instantiates the provider of every registry the desired state or prune uses. */
+export async function openProviders(session: Session, registries: Iterable<string>, logger: Logger): Promise<Map<string, Provider>> {
+  const oci = createOciToolkit(logger);
+  const providers = new Map<string, Provider>();
+  for (const name of new Set(registries)) {
+    const registry = session.config.registries.get(name);
+    if (!registry) throw new UsageError(`no registry named ${name}`);
+    providers.set(name, await createProvider(registry.provider, registry.settings, { registryName: name, baseDir: session.config.baseDir, logger, oci }));
+  }
+  return providers;
+}
+
+/** Checks `--target` values: each must name a bundle, a registry, or be an address prefix of one. */
+export function checkTargets(session: Session, targets: readonly string[]): void {
+  for (const target of targets) {
+    const [scope, name] = target.split(/[.[]/);
+    if (scope === "bundle" && name && session.config.bundles.some((b) => b.name === name)) continue;
+    if (scope === "registry" && name && session.config.registries.has(name)) continue;
+    if (session.config.registries.has(target)) continue;
+    const bundles = session.config.bundles.map((b) => `bundle.${b.name}`);
+    const registries = [...session.config.registries.keys()].map((r) => `registry.${r}`);
+    throw new UsageError(`--target ${target} names nothing in the configuration; use one of: ${[...bundles, ...registries].join(", ")}, or a full address from the plan`);
+  }
+}
+
+/** True when an item is selected by the --target values (all when none). */
+function selected(targets: readonly string[], address: string, registry: string): boolean {
+  return targets.length === 0 || targets.some((t) => matchesTarget(address, t) || t === registry || t === `registry.${registry}`);
+}
+
+/** Everything planning produced. */
+export interface Planned {
+  readonly plan: Plan;
+  readonly desired: DesiredState;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly lock: LockInUse;
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** Runs the pipeline up to the plan. */
+export async function makePlan(
+  session: Session,
+  opener: SourceOpener,
+  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number },
+): Promise<Planned> {
+  checkTargets(session, options.targets);
+  const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock });
+  const desired = await desiredState(session.config, lock.lock, opener, { signal: options.signal, concurrency: options.parallelism, redact: session.redact });
+  const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
+  if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
+  const items = desired.items.filter((i) => selected(options.targets, i.address, i.registry));
+  const prune = desired.prune.filter((p) => selected(options.targets, `bundle.${p.bundle}.${p.kind}`, p.registry));
+  const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger);
+  const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism * 2 });
+  const plan = diff({ desired: items, observed: observed.observed, presentBlobs: observed.presentBlobs, pruneCandidates: observed.pruneCandidates });
+  return { plan, desired, providers, lock, warnings: problems };
+}
+
+/** The sha256 of the lock file's bytes now, or undefined when there is none. */
+export async function currentLockSha256(path: string): Promise<string | undefined> {
+  try {
+    return createHash("sha256").update(await readFile(path)).digest("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Closes providers and sources, ignoring errors: the command's outcome is already decided. */
+export async function closeAll(providers: ReadonlyMap<string, Provider> | undefined, opener: SourceOpener): Promise<void> {
+  for (const provider of providers?.values() ?? []) await provider.close?.().catch(() => undefined);
+  await opener.close().catch(() => undefined);
+}
