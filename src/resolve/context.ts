@@ -13,7 +13,7 @@ import { RegistryError } from "../oci/registry/index.js";
 import { ResolveError } from "./errors.js";
 import type { Redactor } from "./lock-file.js";
 import { chartEntryKey, fileEntryKey, imageEntryKey, type AirgapLock, type LockedChart, type LockedFile, type LockedImageEntry } from "./lock-model.js";
-import { Limiter } from "./limit.js";
+import { Semaphore } from "../core/semaphore.js";
 import type { ResolveProblem, ResolveProblemKind } from "./problems.js";
 import { RefreshPolicy } from "./refresh.js";
 import type { RepositoryName, SourceOpener } from "./sources.js";
@@ -40,7 +40,7 @@ export class ResolveContext {
   readonly logger: Logger;
   readonly redact: Redactor;
   readonly refresh: RefreshPolicy;
-  readonly limiter: Limiter;
+  readonly limiter: Semaphore;
   readonly lockedImages: ReadonlyMap<string, LockedImageEntry>;
   readonly lockedCharts: ReadonlyMap<string, LockedChart>;
   readonly lockedFiles: ReadonlyMap<string, LockedFile>;
@@ -53,7 +53,7 @@ export class ResolveContext {
     this.logger = init.logger ?? silentLogger;
     this.redact = init.redact ?? ((text) => text);
     this.refresh = new RefreshPolicy(init.refresh);
-    this.limiter = new Limiter(init.concurrency ?? DEFAULT_RESOLVE_CONCURRENCY);
+    this.limiter = new Semaphore(init.concurrency ?? DEFAULT_RESOLVE_CONCURRENCY);
     this.lockedImages = new Map((init.lock?.images ?? []).map((e) => [imageEntryKey(e), e]));
     this.lockedCharts = new Map((init.lock?.charts ?? []).map((e) => [chartEntryKey(e), e]));
     this.lockedFiles = new Map((init.lock?.files ?? []).map((e) => [fileEntryKey(e), e]));

@@ -7,7 +7,7 @@
  * the other repositories of the same target instead of being uploaded again.
  */
 import type { Digest } from "../../core/digest.js";
-import { Semaphore } from "./semaphore.js";
+import { Semaphore } from "../../core/semaphore.js";
 
 /** The default number of concurrent transfers: go-containerregistry's 4 jobs (providers-notes §1.11). */
 export const DEFAULT_COPY_CONCURRENCY = 4;

@@ -9,7 +9,7 @@ export { copyReference, type CopyReferenceResult, type TagOutcome } from "./copy
 export type { CopyGraphOptions, ForeignLayerPolicy, MountCandidates } from "./options.js";
 export type { CopyStats } from "./context.js";
 export { CopyCoordinator, DEFAULT_COPY_CONCURRENCY, type CopyCoordinatorOptions, type ContentKind, type ReleaseClaim } from "./coordinator.js";
-export { Semaphore, type ReleaseSlot } from "./semaphore.js";
+export { Semaphore, type ReleaseSlot } from "../../core/semaphore.js";
 export { CopyError, type CopyErrorCode, type CopyErrorDetails, type CopyOperation, type CopySide } from "./errors.js";
 export type { BlobDoneEvent, BlobOutcome, BlobProgressEvent, BlobStartEvent, CopyEvent, CopyEventListener, ManifestDoneEvent, SkipReason, TaggedEvent } from "./events.js";
 export { describePlatform, matchesAnyPlatform, normalizedVariant, platformMatches } from "./platform-match.js";

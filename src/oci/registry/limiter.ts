@@ -1,44 +1,28 @@
 /**
- * Per-host concurrency limit: registries (and the S3 behind them) throttle
- * or drop connections when one client opens too many at once (providers-notes
- * §1.11: ggcr uses 4 jobs; the .NET SDK serialised ECR uploads).
+ * Per-host request limits: one semaphore per registry host, so that a slow
+ * or rate-limited registry never starves requests to another one, and a
+ * per-registry `concurrency` setting applies to that host only.
  */
+import { Semaphore, type ReleaseSlot } from "../../core/semaphore.js";
 
-/** Releases a permit; calling it twice is harmless. */
-export type Release = () => void;
+/** Gives a slot back; calling it more than once is harmless. */
+export type Release = ReleaseSlot;
 
-interface Waiter {
-  readonly resolve: (release: Release) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  readonly onAbort: () => void;
-}
-
-interface HostState {
-  active: number;
-  readonly queue: Waiter[];
-}
-
-/**
- * Counting semaphores keyed by host. A permit covers one request from
- * sending until its response headers arrive (and its request body has been
- * sent); see transport.ts for why streamed response bodies do not hold one.
- */
+/** Limits requests in flight per host. */
 export class HostLimiter {
   private readonly defaultLimit: number;
   private readonly limits = new Map<string, number>();
-  private readonly hosts = new Map<string, HostState>();
+  private readonly hosts = new Map<string, Semaphore>();
 
   constructor(defaultLimit: number) {
-    if (!Number.isInteger(defaultLimit) || defaultLimit < 1) throw new RangeError(`concurrency limit must be a positive integer, got ${defaultLimit}`);
-    this.defaultLimit = defaultLimit;
+    this.defaultLimit = new Semaphore(defaultLimit).limit;
   }
 
-  /** Sets the limit of one host (`host:port`), e.g. from a registry's `concurrency` setting. */
+  /** Sets the limit for one host (the registry's `concurrency`). */
   setLimit(host: string, limit: number): void {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be a positive integer, got ${limit}`);
-    this.limits.set(host, limit);
-    this.drain(host);
+    const checked = new Semaphore(limit).limit;
+    this.limits.set(host, checked);
+    this.hosts.get(host)?.setLimit(checked);
   }
 
   /** The limit in force for a host. */
@@ -46,64 +30,15 @@ export class HostLimiter {
     return this.limits.get(host) ?? this.defaultLimit;
   }
 
-  /** Requests in flight for a host (for tests and diagnostics). */
+  /** Requests in flight to a host. */
   active(host: string): number {
     return this.hosts.get(host)?.active ?? 0;
   }
 
-  /** Waits for a permit; rejects with the signal's reason if it aborts first. */
+  /** Waits for a slot for `host`; rejects with the signal's reason when aborted while waiting. */
   acquire(host: string, signal?: AbortSignal): Promise<Release> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const state = this.state(host);
-    if (state.active < this.limitOf(host)) {
-      state.active++;
-      return Promise.resolve(this.releaser(host));
-    }
-    return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const index = state.queue.indexOf(waiter);
-          if (index >= 0) state.queue.splice(index, 1);
-          reject(signal?.reason);
-        },
-      };
-      signal?.addEventListener("abort", waiter.onAbort, { once: true });
-      state.queue.push(waiter);
-    });
-  }
-
-  private state(host: string): HostState {
-    let state = this.hosts.get(host);
-    if (state === undefined) {
-      state = { active: 0, queue: [] };
-      this.hosts.set(host, state);
-    }
-    return state;
-  }
-
-  private releaser(host: string): Release {
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const state = this.state(host);
-      state.active--;
-      this.drain(host);
-    };
-  }
-
-  private drain(host: string): void {
-    const state = this.state(host);
-    while (state.active < this.limitOf(host) && state.queue.length > 0) {
-      const waiter = state.queue.shift();
-      if (waiter === undefined) break;
-      waiter.signal?.removeEventListener("abort", waiter.onAbort);
-      state.active++;
-      waiter.resolve(this.releaser(host));
-    }
-    if (state.active === 0 && state.queue.length === 0) this.hosts.delete(host);
+    let semaphore = this.hosts.get(host);
+    if (semaphore === undefined) this.hosts.set(host, (semaphore = new Semaphore(this.limitOf(host))));
+    return semaphore.acquire(signal);
   }
 }

@@ -1,9 +1,9 @@
 /**
- * A counting semaphore for transfer slots. The copy graph takes a slot only
- * around one leaf operation (a HEAD, a manifest GET or PUT, one blob's
- * exists/mount/upload) and never while waiting for children or for another
- * copy's in-flight transfer: that is oras-go's `region.End()` lesson, and it
- * is why a small limit cannot deadlock however deep or wide the graph is.
+ * A counting semaphore with abortable waits: the one limiter behind the copy
+ * graph's transfer slots, the registry client's per-host limits and
+ * resolution's concurrency. Callers hold a slot only around one leaf
+ * operation, never while waiting for other work (oras-go's `region.End()`
+ * lesson), so a small limit cannot deadlock.
  */
 
 /** Gives a slot back; calling it more than once is harmless. */
@@ -15,16 +15,31 @@ interface Waiter {
   readonly onAbort: () => void;
 }
 
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
+  return limit;
+}
+
 /** At most `limit` holders at once; waiters are served first come, first served. */
 export class Semaphore {
   /** The number of slots. */
-  readonly limit: number;
+  private max: number;
   private held = 0;
   private readonly queue: Waiter[] = [];
 
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
-    this.limit = limit;
+    this.max = checkLimit(limit);
+  }
+
+  /** Slots in all. */
+  get limit(): number {
+    return this.max;
+  }
+
+  /** Changes the number of slots; waiters are let in at once when it grows. */
+  setLimit(limit: number): void {
+    this.max = checkLimit(limit);
+    this.drain();
   }
 
   /** Slots in use (for tests and diagnostics). */
@@ -40,7 +55,7 @@ export class Semaphore {
   /** Waits for a slot; rejects with the signal's reason when it aborts first. */
   acquire(signal?: AbortSignal): Promise<ReleaseSlot> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.held < this.limit) {
+    if (this.held < this.max) {
       this.held++;
       return Promise.resolve(this.releaser());
     }
@@ -80,7 +95,7 @@ export class Semaphore {
   }
 
   private drain(): void {
-    while (this.held < this.limit) {
+    while (this.held < this.max) {
       const next = this.queue.shift();
       if (next === undefined) return;
       next.signal?.removeEventListener("abort", next.onAbort);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Limiter } from "../../../src/resolve/limit.js";
+import { Semaphore } from "../../../src/core/semaphore.js";
 
-describe("Limiter", () => {
+describe("Semaphore", () => {
   it("never runs more than its limit, and runs everything", async () => {
-    const limiter = new Limiter(3);
+    const limiter = new Semaphore(3);
     let running = 0;
     let peak = 0;
     const done: number[] = [];
@@ -20,11 +20,11 @@ describe("Limiter", () => {
     );
     expect(peak).toBe(3);
     expect(done).toHaveLength(20);
-    expect(limiter.running).toBe(0);
+    expect(limiter.active).toBe(0);
   });
 
   it("does not start tasks once the signal is aborted", async () => {
-    const limiter = new Limiter(1);
+    const limiter = new Semaphore(1);
     const controller = new AbortController();
     let started = 0;
     const first = limiter.run(async () => {
@@ -37,6 +37,6 @@ describe("Limiter", () => {
     await first;
     await expect(second).rejects.toThrow();
     expect(started).toBe(1);
-    expect(limiter.running).toBe(0);
+    expect(limiter.active).toBe(0);
   });
 });
