@@ -18,7 +18,7 @@ import { concreteReference, imageKey, imageSelectionKey, originSource } from "./
 import { isTagSelection, type LockedImage, type LockedTagSelection } from "./lock-model.js";
 import { manifestFacts } from "./manifest-facts.js";
 import type { SourceRepository } from "./source-repository.js";
-import { canonicalTagFilter, describeTagFilter, selectTags } from "./tag-filter.js";
+import { canonicalTagFilter, describeTagFilter, redactTagFilter, selectTags } from "./tag-filter.js";
 import { sortNewestFirst } from "./version-order.js";
 
 /** What image resolution produced. */
@@ -171,22 +171,11 @@ async function resolveFilter(ctx: ResolveContext, unit: FilterUnit, filterEntry:
       return undefined;
     }
     const source = originSource(unit.origin);
-    return { ref: repoRef, ...(source !== undefined ? { source: ctx.redact(source) } : {}), filter: redactFilter(ctx, filter), selected: chosen.tags.map(ctx.redact) };
+    return { ref: repoRef, ...(source !== undefined ? { source: ctx.redact(source) } : {}), filter: redactTagFilter(filter, ctx.redact), selected: chosen.tags.map(ctx.redact) };
   });
   return selection ?? locked;
 }
 
-function redactFilter(ctx: ResolveContext, filter: ReturnType<typeof canonicalTagFilter>): ReturnType<typeof canonicalTagFilter> {
-  const r = ctx.redact;
-  return canonicalTagFilter({
-    ...(filter.exclude !== undefined ? { exclude: r(filter.exclude) } : {}),
-    ...(filter.glob !== undefined ? { glob: r(filter.glob) } : {}),
-    ...(filter.list !== undefined ? { list: filter.list.map(r) } : {}),
-    ...(filter.newest !== undefined ? { newest: filter.newest } : {}),
-    ...(filter.regex !== undefined ? { regex: r(filter.regex) } : {}),
-    ...(filter.semver !== undefined ? { semver: r(filter.semver) } : {}),
-  });
-}
 
 function addConcrete(units: Map<string, ConcreteUnit>, ctx: ResolveContext, reference: ImageReference, origin: ContentOrigin, entries: readonly ImageEntry[]): void {
   const concrete = concreteReference(reference);

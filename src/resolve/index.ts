@@ -5,15 +5,13 @@
  * entries; only aborts and bugs throw.
  */
 import type { NormalizedConfig } from "../config/normalize.js";
-import type { Logger } from "../core/logger.js";
 import { resolveCharts } from "./charts.js";
-import { ResolveContext } from "./context.js";
+import { ResolveContext, type ResolveContextInit } from "./context.js";
 import { resolveFiles } from "./files.js";
 import { resolveImages } from "./images.js";
-import { sameLockContent, type Redactor } from "./lock-file.js";
+import { sameLockContent } from "./lock-file.js";
 import { LOCK_VERSION, sortLock, type AirgapLock } from "./lock-model.js";
 import { sortProblems, type ResolveProblem } from "./problems.js";
-import type { SourceOpener } from "./sources.js";
 
 export { ResolveError, LockFileError, type ResolveErrorCode, type LockFileErrorCode } from "./errors.js";
 export { problemToDiagnostic, hasErrorProblems, sortProblems, type ResolveProblem, type ResolveProblemKind } from "./problems.js";
@@ -29,19 +27,7 @@ export { mkeArchiveName, parseMkeArchiveName } from "./archive-directory.js";
 export { DEFAULT_RESOLVE_CONCURRENCY } from "./context.js";
 
 /** What {@link resolveDesired} needs besides the config. */
-export interface ResolveDeps {
-  /** Opens sources; the caller closes it. */
-  readonly opener: SourceOpener;
-  readonly signal?: AbortSignal;
-  readonly logger?: Logger;
-  /** The previous airgap.lock: entries it covers are verified (HEAD by digest), not resolved again. */
-  readonly lock?: AirgapLock;
-  /** `true`: resolve everything again; a list: only the entries these REFs name (`airgap lock --update REF…`). */
-  readonly refresh?: boolean | readonly string[];
-  /** The config's secret redaction, applied to every string the lock and the problems hold. */
-  readonly redact?: Redactor;
-  /** Entries resolved at once (default 8). */
-  readonly concurrency?: number;
+export interface ResolveDeps extends ResolveContextInit {
   /** The clock for `generated` (tests fix it). */
   readonly now?: () => Date;
 }

@@ -30,7 +30,7 @@ import {
   type LockedImageEntry,
   type LockedManifest,
 } from "./lock-model.js";
-import { canonicalTagFilter, type CanonicalTagFilter } from "./tag-filter.js";
+import { canonicalTagFilter, redactTagFilter, type CanonicalTagFilter } from "./tag-filter.js";
 
 /** Replaces secrets in a string; applied to every string written. */
 export type Redactor = (text: string) => string;
@@ -47,21 +47,10 @@ function manifestFields(m: LockedManifest, r: Redactor): Record<string, unknown>
   return { digest: r(m.digest), mediaType: r(m.mediaType), size: m.size, ...(m.contentSize !== undefined ? { contentSize: m.contentSize } : {}) };
 }
 
-function filterFields(filter: CanonicalTagFilter, r: Redactor): CanonicalTagFilter {
-  const f = canonicalTagFilter(filter);
-  return {
-    ...(f.exclude !== undefined ? { exclude: r(f.exclude) } : {}),
-    ...(f.glob !== undefined ? { glob: r(f.glob) } : {}),
-    ...(f.list !== undefined ? { list: f.list.map(r) } : {}),
-    ...(f.newest !== undefined ? { newest: f.newest } : {}),
-    ...(f.regex !== undefined ? { regex: r(f.regex) } : {}),
-    ...(f.semver !== undefined ? { semver: r(f.semver) } : {}),
-  };
-}
 
 function imageFields(entry: LockedImageEntry, r: Redactor): LockedImageEntry {
   const head = { ref: r(entry.ref), ...(entry.source !== undefined ? { source: r(entry.source) } : {}) };
-  if (isTagSelection(entry)) return { ...head, filter: filterFields(entry.filter, r), selected: entry.selected.map(r) };
+  if (isTagSelection(entry)) return { ...head, filter: redactTagFilter(entry.filter, r), selected: entry.selected.map(r) };
   return {
     ...head,
     ...(manifestFields(entry, r) as unknown as LockedManifest),

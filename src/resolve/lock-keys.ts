@@ -10,7 +10,7 @@ import { formatReference, type ImageReference } from "../core/reference.js";
 import { redactUrl } from "../core/redact.js";
 import type { Redactor } from "./lock-file.js";
 import { concreteImageKey, fileEntryKey, selectionKey } from "./lock-model.js";
-import { canonicalTagFilter } from "./tag-filter.js";
+import { redactTagFilter } from "./tag-filter.js";
 
 /** Options shared by the key functions. */
 export interface LockKeyOptions {
@@ -61,15 +61,7 @@ export function imageSelectionKey(entry: ImageEntry, options: LockKeyOptions = {
   const r = options.redact ?? identity;
   const source = originSource(entry.origin);
   const { tag: _t, digest: _d, ...repository } = entry.reference;
-  const filter = canonicalTagFilter(entry.tags);
-  const redacted = canonicalTagFilter({
-    ...(filter.exclude !== undefined ? { exclude: r(filter.exclude) } : {}),
-    ...(filter.glob !== undefined ? { glob: r(filter.glob) } : {}),
-    ...(filter.list !== undefined ? { list: filter.list.map(r) } : {}),
-    ...(filter.newest !== undefined ? { newest: filter.newest } : {}),
-    ...(filter.regex !== undefined ? { regex: r(filter.regex) } : {}),
-    ...(filter.semver !== undefined ? { semver: r(filter.semver) } : {}),
-  });
+  const redacted = redactTagFilter(entry.tags, r);
   return selectionKey(r(formatReference(repository)), source !== undefined ? r(source) : undefined, redacted);
 }
 
