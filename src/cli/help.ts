@@ -15,6 +15,7 @@ Commands:
   lock        Resolve every image, chart and file to digests: airgap.lock
   plan        Show what would change in the targets (-out FILE saves it)
   apply       Make it so: a saved plan exactly, or plan, confirm, apply
+  bundle      Everything in one OCI-layout tar to carry across the gap
   version     Print airgap's version
 
 Common flags:
@@ -83,6 +84,7 @@ Flags:
   --target ADDRESS      Limit to a bundle (bundle.NAME), a registry (registry.NAME)
                         or an address from the plan; repeatable
   --refresh-lock        Ignore airgap.lock and resolve again (nothing is written)
+  --from BUNDLE         Use a bundle written by \`airgap bundle\` as the only source
   --parallelism N       Requests and copies in flight (default 4)
   --json                The plan as JSON on stdout
 `,
@@ -99,11 +101,29 @@ incomplete image; Ctrl-C stops cleanly and a rerun converges.
 
 Flags:
   --auto-approve      Apply without asking
+  --from BUNDLE       Copy from a bundle (every blob is verified before anything is written)
   --target ADDRESS    Limit to a bundle, registry or address (without PLANFILE)
   --parallelism N     Artifacts in flight (default 4)
   --json              NDJSON events on stdout
 
 Exit codes: 0 all applied, 1 any change failed or apply was refused.
+`,
+  bundle: `Usage: airgap bundle -o FILE.tar [--bundle NAME]... [--since OLD.lock|OLD.tar] [-f FILE]
+
+Writes one tar that is an OCI image layout at its root: every image of the
+chosen bundles (default: all), filtered to their platforms, under its full
+upstream name (org.opencontainers.image.ref.name and io.containerd.image.name),
+OCI charts, and the config (secrets removed) and lock. skopeo reads it as
+oci-archive:FILE.tar:NAME, containerd imports it (ctr images import), and
+\`airgap plan --from FILE.tar\` / \`apply --from FILE.tar\` use it as the only
+source on the far side. Streaming, deterministic (same inputs, same bytes),
+written to a temp name and renamed.
+
+Flags:
+  -o, --output FILE     Where to write the bundle
+  --bundle NAME         Only this bundle; repeatable
+  --since OLD           Leave out blobs an earlier bundle (or the lock it was
+                        made from) already delivered: a differential bundle
 `,
   version: `Usage: airgap version [--json]
 

@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   lock: async () => (await import("./commands/lock.js")).runLock,
   plan: async () => (await import("./commands/plan.js")).runPlan,
   apply: async () => (await import("./commands/apply.js")).runApply,
+  bundle: async () => (await import("./commands/bundle.js")).runBundle,
   validate: async () => (await import("./commands/validate.js")).runValidate,
   version: async () => (await import("./commands/version.js")).runVersion,
 };

@@ -17,6 +17,9 @@ import { createOciToolkit } from "../providers/toolkit.js";
 import { desiredState, type DesiredState } from "../resolve/desired-items.js";
 import { compareLock, problemToDiagnostic, readLockFile, resolveDesired, type AirgapLock, type SourceOpener } from "../resolve/index.js";
 import type { Provider } from "../sdk/provider.js";
+import type { OpenBundle } from "../bundle/read-bundle.js";
+import type { Descriptor } from "../core/oci-types.js";
+import type { DesiredItem } from "../plan/diff.js";
 import type { Session } from "./session.js";
 
 /** The lock in use and the hash of its bytes (for the plan file). */
@@ -40,7 +43,16 @@ export class PipelineError extends AirgapError {
  * differs, when the config asks for entries it lacks), else a resolution in
  * memory (nothing is written; `airgap lock` writes the file).
  */
-export async function lockForPlan(session: Session, opener: SourceOpener, options: { signal: AbortSignal; logger: Logger; refresh: boolean }): Promise<LockInUse> {
+export async function lockForPlan(session: Session, opener: SourceOpener, options: { signal: AbortSignal; logger: Logger; refresh: boolean; bundle?: OpenBundle }): Promise<LockInUse> {
+  if (options.bundle) {
+    // The bundle's lock says what it carries; the config may ask only for what it holds.
+    const comparison = compareLock(session.config, options.bundle.lock, { redact: session.redact });
+    if (comparison.missing.length > 0) {
+      const diagnostics = comparison.missing.map((gap) => session.place({ severity: "error", message: `${gap.subject} is not carried by ${options.bundle!.path}`, pointer: gap.pointer }));
+      throw new PipelineError(`the bundle does not carry everything airgap.yaml asks for: make it from this configuration, or limit the plan with --target`, diagnostics);
+    }
+    return { lock: options.bundle.lock };
+  }
   const read = options.refresh ? { found: false as const } : await readLockFile(session.lockPath, "airgap.lock");
   if (read.found) {
     const comparison = compareLock(session.config, read.lock, { redact: session.redact });
@@ -99,10 +111,10 @@ export interface Planned {
 export async function makePlan(
   session: Session,
   opener: SourceOpener,
-  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number },
+  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number; bundle?: OpenBundle },
 ): Promise<Planned> {
   checkTargets(session, options.targets);
-  const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock });
+  const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock, ...(options.bundle ? { bundle: options.bundle } : {}) });
   const desired = await desiredState(session.config, lock.lock, opener, { signal: options.signal, concurrency: options.parallelism, redact: session.redact });
   const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
   if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
@@ -111,7 +123,29 @@ export async function makePlan(
   const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger);
   const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism * 2 });
   const plan = diff({ desired: items, observed: observed.observed, presentBlobs: observed.presentBlobs, pruneCandidates: observed.pruneCandidates });
+  if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
   return { plan, desired, providers, lock, warnings: problems };
+}
+
+/**
+ * A differential bundle leaves out blobs the far side should already have:
+ * every blob a change needs must be in the bundle or in the target. Lists
+ * exactly what is missing instead of failing half-way through apply.
+ */
+async function assertBundleSuffices(bundle: OpenBundle, plan: Plan, items: readonly DesiredItem[], present: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
+  const changing = new Set(plan.changes.filter((c) => c.action === "create" || c.action === "update").map((c) => c.address));
+  const missing: Diagnostic[] = [];
+  for (const item of items) {
+    if (!changing.has(item.address)) continue;
+    for (const blob of item.blobs) {
+      if (present.get(item.registry)?.has(blob.digest)) continue;
+      if (await bundle.tar.hasBlob({ mediaType: "application/octet-stream", digest: blob.digest as Descriptor["digest"], size: blob.size })) continue;
+      missing.push({ severity: "error", message: `${item.address}: blob ${blob.digest} (${blob.size} bytes) is neither in the bundle nor in registry ${item.registry}` });
+    }
+  }
+  if (missing.length > 0) {
+    throw new PipelineError(`${bundle.path} is a differential bundle and the target lacks ${missing.length} blob(s) it builds on: apply the earlier bundle first, or make a full bundle`, missing);
+  }
 }
 
 /** The sha256 of the lock file's bytes now, or undefined when there is none. */

@@ -104,6 +104,6 @@ export function assertSameInputs(file: PlanFile, current: PlanInputs, path: stri
   if ((file.inputs.lockSha256 ?? "") !== (current.lockSha256 ?? "")) differs.push("airgap.lock");
   if ((file.inputs.bundleSha256 ?? "") !== (current.bundleSha256 ?? "")) differs.push("the bundle");
   if (differs.length > 0) {
-    throw new PlanFileError("PLAN_OTHER_INPUTS", `plan file ${path} was made from another ${differs.join(" and ")}: the configuration changed since the plan was made. Run \`airgap plan -out ${path}\` again and review it`);
+    throw new PlanFileError("PLAN_OTHER_INPUTS", `plan file ${path} was made from a different ${differs.join(" and ")}: the inputs changed since the plan was made. Run \`airgap plan -out ${path}\` again and review it`);
   }
 }

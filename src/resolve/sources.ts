@@ -19,8 +19,8 @@ import { stat } from "node:fs/promises";
 import type { ContentOrigin, RegistrySourceSettings } from "../config/normalize.js";
 import type { Logger } from "../core/logger.js";
 import { silentLogger } from "../core/logger.js";
-import type { CallOptions } from "../oci/content.js";
-import { OciLayoutDirectory, OciLayoutTar } from "../oci/layout/index.js";
+import type { CallOptions, ContentReader } from "../oci/content.js";
+import { OciLayoutDirectory, OciLayoutTar, type LayoutStore } from "../oci/layout/index.js";
 import {
   anonymousCredentials,
   environmentCredentials,
@@ -48,6 +48,11 @@ export interface SourceOpenerOptions {
   readonly credentialLookup?: CredentialLookupOptions;
   /** Where compressed layout archives are expanded (default: the OS temp directory). */
   readonly tempDir?: string;
+  /**
+   * Every source is this one layout (`plan --from BUNDLE`): images are found
+   * by their full upstream names, and nothing else is reached.
+   */
+  readonly only?: LayoutStore & { repository(name: string): ContentReader };
 }
 
 /** The repository part of a reference: which repository of which registry. */
@@ -106,7 +111,10 @@ export class SourceOpener {
   private readonly archiveDirs = new Map<string, ArchiveDirectory>();
   private closed = false;
 
+  private readonly only: SourceOpenerOptions["only"];
+
   constructor(options: SourceOpenerOptions = {}) {
+    this.only = options.only;
     this.logger = options.logger ?? silentLogger;
     this.transport = options.transport ?? sharedTransport();
     this.http = new HttpFetcher(this.transport);
@@ -142,6 +150,7 @@ export class SourceOpener {
    */
   async open(name: RepositoryName, origin: ContentOrigin, options: CallOptions = {}): Promise<SourceRepository> {
     if (this.closed) throw new ResolveError("SOURCE_INVALID", "the source opener is closed");
+    if (this.only) return new LayoutSourceRepository(this.only, layoutCandidates(name.registry, name.repository));
     if (origin.type === "registry") return new RegistrySourceRepository(this.registryClient(name.registry, origin.settings), name.repository, `${name.registry}/${name.repository}`);
     switch (origin.format) {
       case "oci-layout": {

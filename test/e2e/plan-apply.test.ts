@@ -63,7 +63,7 @@ describe("plan and apply (oci-layout to oci-layout, offline)", () => {
     writeFileSync(join(dir, "airgap.yaml"), `${yaml}\n# edited\n`);
     const other = runCli(["apply", "plan.json"], { cwd: dir });
     expect(other.code).toBe(1);
-    expect(other.stderr).toMatch(/made from another airgap\.yaml/);
+    expect(other.stderr).toMatch(/made from a different airgap\.yaml/);
     writeFileSync(join(dir, "airgap.yaml"), yaml);
 
     // edited by hand

@@ -13,6 +13,7 @@ import { silentLogger } from "../../core/logger.js";
 import { hasChanges, type Plan } from "../../plan/model.js";
 import { assertSameInputs, readPlanFile } from "../../plan/plan-file.js";
 import { desiredState, type ContentSource } from "../../resolve/desired-items.js";
+import { openBundle, verifyBundle } from "../../bundle/read-bundle.js";
 import type { View } from "../../ui/view.js";
 import { readLockFile, SourceOpener } from "../../resolve/index.js";
 import type { Provider } from "../../sdk/provider.js";
@@ -41,7 +42,9 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   const planPath = parsed.positionals[0];
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
-  const opener = new SourceOpener({ logger: silentLogger });
+  const from = stringFlag(parsed, "from");
+  const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
+  const opener = new SourceOpener({ logger: silentLogger, ...(bundle ? { only: bundle.tar } : {}) });
   let providers: ReadonlyMap<string, Provider> | undefined;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
@@ -52,13 +55,22 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       // Exactly the reviewed plan: same inputs, same target state.
       const file = await readPlanFile(resolve(io.cwd, planPath));
       const lockSha256 = await currentLockSha256(session.lockPath);
-      assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 ? { lockSha256 } : {}) }, planPath);
+      assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 && !bundle ? { lockSha256 } : {}), ...(bundle ? { bundleSha256: bundle.sha256 } : {}) }, planPath);
       plan = file.plan;
       providers = await openProviders(session, plan.changes.map((c) => c.registry), silentLogger);
       await assertNotStale(plan.changes, providers, interrupt.signal);
-      sources = await sourcesForSavedPlan(session, opener, interrupt.signal);
+      sources = bundle
+        ? (await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })).sources
+        : await sourcesForSavedPlan(session, opener, interrupt.signal);
     } else {
-      const planned = await makePlan(session, opener, { signal: interrupt.signal, logger: silentLogger, targets: targetsFlag(parsed.values), refreshLock: boolFlag(parsed, "refresh-lock"), parallelism });
+      const planned = await makePlan(session, opener, {
+        signal: interrupt.signal,
+        logger: silentLogger,
+        targets: targetsFlag(parsed.values),
+        refreshLock: boolFlag(parsed, "refresh-lock"),
+        parallelism,
+        ...(bundle ? { bundle } : {}),
+      });
       providers = planned.providers;
       plan = planned.plan;
       sources = planned.desired.sources;
@@ -74,9 +86,12 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
           io.stderr.write("Apply cancelled.\n");
           return ExitCode.Error;
         }
+        if (bundle) await verifyBundle(bundle);
         return await execute(plan, providers, sources, opener, parallelism, interrupt.signal, await openView(io, boolFlag(parsed, "json")));
       }
     }
+    // Every blob of the bundle is checked before anything is written to a target.
+    if (bundle) await verifyBundle(bundle);
     return await execute(plan, providers, sources, opener, parallelism, interrupt.signal, view);
   } catch (error) {
     if (error instanceof ConfigError) return ExitCode.Error;
@@ -85,6 +100,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   } finally {
     interrupt.dispose();
     await closeAll(providers, opener);
+    await bundle?.close();
     await view.close();
   }
 }

@@ -9,6 +9,7 @@ import { silentLogger } from "../../core/logger.js";
 import { hasChanges } from "../../plan/model.js";
 import { createPlanFile, writePlanFile } from "../../plan/plan-file.js";
 import { SourceOpener } from "../../resolve/index.js";
+import { openBundle } from "../../bundle/read-bundle.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
@@ -19,6 +20,7 @@ import { airgapVersion } from "../version.js";
 /** Flags plan and apply share. */
 export const PLAN_OPTIONS = {
   target: { type: "string", multiple: true },
+  from: { type: "string" },
   parallelism: { type: "string" },
   "refresh-lock": { type: "boolean" },
 } as const;
@@ -44,11 +46,14 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
   const parsed = parseCommandArgs("plan", normalized, { ...PLAN_OPTIONS, out: { type: "string" }, "detailed-exitcode": { type: "boolean" } });
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
-  const opener = new SourceOpener({ logger: silentLogger });
+  const from = stringFlag(parsed, "from");
+  const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
+  const opener = new SourceOpener({ logger: silentLogger, ...(bundle ? { only: bundle.tar } : {}) });
   let planned: Planned | undefined;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     planned = await makePlan(session, opener, {
+      ...(bundle ? { bundle } : {}),
       signal: interrupt.signal,
       logger: silentLogger,
       targets: targetsFlag(parsed.values),
@@ -62,7 +67,12 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
       const targets = targetsFlag(parsed.values);
       const file = createPlanFile(
         planned.plan,
-        { configSha256: session.configSha256, ...(planned.lock.sha256 ? { lockSha256: planned.lock.sha256 } : {}), ...(targets.length ? { targets } : {}) },
+        {
+          configSha256: session.configSha256,
+          ...(planned.lock.sha256 ? { lockSha256: planned.lock.sha256 } : {}),
+          ...(bundle ? { bundleSha256: bundle.sha256 } : {}),
+          ...(targets.length ? { targets } : {}),
+        },
         airgapVersion(),
       );
       await writePlanFile(resolve(io.cwd, out), file);
@@ -79,6 +89,7 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
   } finally {
     interrupt.dispose();
     await closeAll(planned?.providers, opener);
+    await bundle?.close();
     await view.close();
   }
 }

@@ -19,6 +19,8 @@ export interface CopyDescription {
   readonly root: Descriptor;
   /** Every distinct manifest and blob under the root, root included. */
   readonly content: readonly Descriptor[];
+  /** Manifests the copy writes that the source does not hold (rewritten indexes), by digest. */
+  readonly generated: ReadonlyMap<string, Buffer>;
 }
 
 /** A writer that must never be called: describe only reads. */
@@ -55,14 +57,16 @@ export async function describeCopy(
     fail: () => undefined,
   };
   const content = new Map<string, Descriptor>();
+  const generated = new Map<string, Buffer>();
   const visit = async (node: GraphNode): Promise<void> => {
     if (content.has(node.descriptor.digest)) return;
     content.set(node.descriptor.digest, node.descriptor);
     if (node.kind === "blob") return;
+    if (node.bytes && node.descriptor.digest !== node.source.digest) generated.set(node.descriptor.digest, node.bytes);
     const children = node.children ?? childNodes(childrenOf(parseManifestContent(node.bytes ?? (await fetchManifest(ctx, node.source)), node.source, source.name)));
     for (const child of children) await visit(child);
   };
   const node = await rootNode(ctx, root);
   await visit(node);
-  return { root: node.descriptor, content: [...content.values()] };
+  return { root: node.descriptor, content: [...content.values()], generated };
 }

@@ -1,0 +1,24 @@
+/**
+ * The lock that rides in a bundle describes the bundle as a source: an image
+ * filtered to some platforms is recorded with the root the bundle holds (its
+ * rewritten index) and only the children it carries. The far side then
+ * plans from the bundle exactly as the near side would have from upstream,
+ * and reaches the same target digests.
+ */
+import type { AirgapLock, LockedImageEntry } from "../resolve/index.js";
+import { isTagSelection } from "../resolve/index.js";
+import type { CarriedImage } from "./write-bundle.js";
+
+/** Rewrites the image entries of `lock` to what `carried` holds. */
+export function lockForBundle(lock: AirgapLock, carried: ReadonlyMap<string, CarriedImage>): AirgapLock {
+  const images = lock.images.map((entry): LockedImageEntry => {
+    if (isTagSelection(entry)) return entry;
+    const held = carried.get(entry.ref);
+    if (!held || held.root.digest === entry.digest) return entry;
+    const present = new Set<string>(held.content.map((d) => d.digest));
+    const manifests = entry.manifests?.filter((m) => present.has(m.digest));
+    const contentSize = manifests?.reduce((n, m) => n + m.size + (m.contentSize ?? 0), 0);
+    return { ...entry, digest: held.root.digest, size: held.root.size, ...(manifests ? { manifests } : {}), ...(contentSize !== undefined ? { contentSize } : {}) };
+  });
+  return { ...lock, images };
+}

@@ -1,0 +1,118 @@
+/**
+ * Writing a bundle: one tar that is an OCI image layout at its root, holding
+ * every image (filtered to its bundle's platforms) under its full upstream
+ * name, plus the config (secrets removed) and the lock. skopeo
+ * (`oci-archive:`) and containerd (`ctr images import`, k0s) read it as is.
+ *
+ * Nothing is staged: index entries come from describeCopy, blob bytes stream
+ * from the sources straight into the tar (rewritten indexes from memory),
+ * each verified on the way. The tar is deterministic and written to a temp
+ * name, then renamed.
+ */
+import { MediaType } from "../core/media-types.js";
+import { Annotation, type Descriptor, type ImageIndex, type Platform } from "../core/oci-types.js";
+import { mapLimit } from "../core/concurrency.js";
+import { Readable } from "node:stream";
+import type { ContentReader } from "../oci/content.js";
+import { CopyCoordinator, describeCopy } from "../oci/copy/index.js";
+import { writeLayoutTar, type ExtraFile, type WriteLayoutTarResult } from "../oci/layout/index.js";
+
+/** One image to put in the bundle. */
+export interface BundleImage {
+  /** The full upstream name written to index.json (`docker.io/library/nginx:1.25`, or `…@sha256:…`). */
+  readonly name: string;
+  readonly reader: ContentReader;
+  /** The upstream root manifest. */
+  readonly root: Descriptor;
+  readonly platforms?: readonly Platform[];
+  readonly preserveDigests: boolean;
+}
+
+/** Options for writing. */
+export interface WriteBundleOptions {
+  readonly signal?: AbortSignal;
+  /** Manifests read at once while planning the tar. */
+  readonly concurrency?: number;
+  /** Running byte count of blobs written, and the total. */
+  readonly onProgress?: (bytes: number, total: number) => void;
+  /** Blobs to leave out because the far side already has them (`bundle --since`). */
+  readonly exclude?: ReadonlySet<string>;
+}
+
+/** What was written. */
+export interface WriteBundleResult extends WriteLayoutTarResult {
+  /** index.json entries: name → root descriptor in the bundle. */
+  readonly images: ReadonlyMap<string, Descriptor>;
+  /** Blobs left out by `exclude`. */
+  readonly excluded: number;
+}
+
+/** What the bundle holds for one image: its root there, and everything under it. */
+export interface CarriedImage {
+  readonly root: Descriptor;
+  readonly content: readonly Descriptor[];
+}
+
+/**
+ * Writes the bundle tar at `path`. `files` is called once the content is
+ * known, so that the lock riding along can describe what the bundle holds.
+ */
+export async function writeBundle(
+  path: string,
+  images: readonly BundleImage[],
+  files: (carried: ReadonlyMap<string, CarriedImage>) => readonly ExtraFile[],
+  options: WriteBundleOptions = {},
+): Promise<WriteBundleResult> {
+  const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
+  const call = options.signal ? { signal: options.signal } : {};
+  const described = await mapLimit(images, options.concurrency ?? 8, async (image) => ({
+    image,
+    description: await describeCopy(image.reader, image.root, { ...call, coordinator, preserveDigests: image.preserveDigests, ...(image.platforms ? { platforms: image.platforms } : {}) }),
+  }));
+
+  const blobs = new Map<string, { descriptor: Descriptor; reader: ContentReader; bytes?: Buffer }>();
+  const roots = new Map<string, Descriptor>();
+  const carried = new Map<string, CarriedImage>();
+  let excluded = 0;
+  for (const { image, description } of described) {
+    roots.set(image.name, description.root);
+    carried.set(image.name, { root: description.root, content: description.content });
+    for (const descriptor of description.content) {
+      if (blobs.has(descriptor.digest)) continue;
+      const bytes = description.generated.get(descriptor.digest);
+      const isRoot = descriptor.digest === description.root.digest;
+      // A differential bundle leaves out blobs the far side has; manifests always ride along (they are small, and index.json needs its roots).
+      if (!isRoot && !bytes && options.exclude?.has(descriptor.digest) && !isManifest(descriptor)) {
+        excluded++;
+        continue;
+      }
+      blobs.set(descriptor.digest, { descriptor, reader: image.reader, ...(bytes ? { bytes } : {}) });
+    }
+  }
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: [...roots.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, root]) => ({ ...root, annotations: { ...(root.annotations ?? {}), [Annotation.RefName]: name, [Annotation.ContainerdImageName]: name } })),
+  };
+  const result = await writeLayoutTar(
+    path,
+    {
+      index,
+      blobs: [...blobs.values()].map((b) => b.descriptor),
+      files: files(carried),
+      open(descriptor, openOptions) {
+        const entry = blobs.get(descriptor.digest);
+        if (!entry) throw new Error(`no source for ${descriptor.digest}`);
+        return entry.bytes ? Readable.from([entry.bytes]) : entry.reader.fetch(descriptor, openOptions);
+      },
+    },
+    { ...call, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+  );
+  return { ...result, images: roots, excluded };
+}
+
+function isManifest(descriptor: Descriptor): boolean {
+  return [MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifest, MediaType.DockerManifestList].includes(descriptor.mediaType as never);
+}

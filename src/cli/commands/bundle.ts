@@ -1,0 +1,109 @@
+/**
+ * `airgap bundle -o FILE.tar`: everything the bundles carry, in one OCI
+ * image layout tar, with the config (secrets removed) and the lock, to carry
+ * across the gap. `--since OLD.lock|OLD.tar` leaves out what the far side
+ * already has.
+ */
+import { resolve } from "node:path";
+import { bundleContents } from "../../bundle/contents.js";
+import { lockForBundle } from "../../bundle/bundle-lock.js";
+import { openBundle } from "../../bundle/read-bundle.js";
+import { sanitizeConfigText } from "../../bundle/sanitize.js";
+import { writeBundle } from "../../bundle/write-bundle.js";
+import { ConfigError, UsageError } from "../../core/errors.js";
+import { silentLogger } from "../../core/logger.js";
+import { formatBytes } from "../../ui/format/bytes.js";
+import { readLockFile, serializeLock, SourceOpener, writeLockFile } from "../../resolve/index.js";
+import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
+import { ExitCode } from "../exit-codes.js";
+import type { CommandIo } from "../io.js";
+import { lockForPlan, PipelineError } from "../pipeline.js";
+import { interruptSignal, openSession, openView, type Session } from "../session.js";
+
+/** The blobs a previous bundle (or lock) delivered: what a differential bundle can leave out. */
+async function deliveredBefore(session: Session, since: string, opener: SourceOpener, signal: AbortSignal): Promise<Set<string>> {
+  const path = resolve(since);
+  if (/\.tar(\.gz)?$/.test(path)) {
+    const old = await openBundle(path, { signal });
+    try {
+      const walked = await old.tar.walk().catch((error: Error) => {
+        throw new UsageError(`--since ${since}: ${error.message}; if it is itself a differential bundle, pass the airgap.lock it was made from instead`);
+      });
+      return new Set(walked.descriptors.map((b) => b.digest));
+    } finally {
+      await old.close();
+    }
+  }
+  const read = await readLockFile(path, since);
+  if (!read.found) throw new UsageError(`--since ${since}: no such file`);
+  const { images } = await bundleContents(session.config, read.lock, opener, { redact: session.redact, signal });
+  const { describeCopy } = await import("../../oci/copy/index.js");
+  const delivered = new Set<string>();
+  for (const image of images) {
+    const described = await describeCopy(image.reader, image.root, { signal, preserveDigests: image.preserveDigests, ...(image.platforms ? { platforms: image.platforms } : {}) }).catch(() => undefined);
+    for (const d of described?.content ?? []) delivered.add(d.digest);
+  }
+  return delivered;
+}
+
+/** Runs bundle. */
+export async function runBundle(args: readonly string[], io: CommandIo): Promise<ExitCode> {
+  const parsed = parseCommandArgs("bundle", args, { output: { type: "string", short: "o" }, bundle: { type: "string", multiple: true }, since: { type: "string" } });
+  const output = stringFlag(parsed, "output");
+  if (output === undefined) throw new UsageError("bundle needs -o FILE.tar: where to write the bundle");
+  const view = await openView(io, boolFlag(parsed, "json"));
+  const interrupt = interruptSignal();
+  const opener = new SourceOpener({ logger: silentLogger });
+  try {
+    const session = await openSession(io, stringFlag(parsed, "file"), view);
+    const hadLock = (await readLockFile(session.lockPath, "airgap.lock")).found;
+    const lock = await lockForPlan(session, opener, { signal: interrupt.signal, logger: silentLogger, refresh: false });
+    if (!hadLock) {
+      // A bundle is a release artifact: what it carries is pinned, and a rerun gives the same bytes.
+      await writeLockFile(session.lockPath, lock.lock, { redact: session.redact });
+      view.info("Wrote airgap.lock (there was none): commit it with the configuration.");
+    }
+    const chosen = Array.isArray(parsed.values["bundle"]) ? parsed.values["bundle"].filter((b): b is string => typeof b === "string") : [];
+    const { images, problems } = await bundleContents(session.config, lock.lock, opener, { bundles: chosen, redact: session.redact, signal: interrupt.signal });
+    if (problems.length) {
+      const diagnostics = problems.map((p) => session.place({ severity: "error", message: p.message, pointer: p.pointer }));
+      throw new PipelineError("cannot write the bundle", diagnostics);
+    }
+    const since = stringFlag(parsed, "since");
+    const exclude = since !== undefined ? await deliveredBefore(session, resolve(io.cwd, since), opener, interrupt.signal) : undefined;
+    const address = `bundle[${JSON.stringify(output)}]`;
+    let started = false;
+    const result = await writeBundle(
+      resolve(io.cwd, output),
+      images,
+      (carried) => [
+        { name: "airgap.yaml", content: sanitizeConfigText(session.loaded.text) },
+        { name: "airgap.lock", content: serializeLock(lockForBundle(lock.lock, carried)) },
+      ],
+      {
+        signal: interrupt.signal,
+        ...(exclude ? { exclude } : {}),
+        onProgress(bytes, total) {
+          if (!started) {
+            started = true;
+            view.applyEvent({ type: "apply-start", changes: 1, bytes: total });
+            view.applyEvent({ type: "change-start", address, action: "create", bytes: total });
+          }
+          view.applyEvent({ type: "change-progress", address, bytes });
+        },
+      },
+    );
+    if (started) view.applyEvent({ type: "change-done", address, action: "create", bytesMoved: result.blobBytes });
+    const extra = result.excluded ? `; ${result.excluded} blob(s) left out that the far side must already have` : "";
+    view.info(`Wrote ${output}: ${result.images.size} image(s) and chart(s), ${result.blobs} blobs, ${formatBytes(result.size)}${extra}.`);
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof ConfigError) return ExitCode.Error;
+    if (error instanceof PipelineError && error.diagnostics.length) view.diagnostics(error.diagnostics);
+    throw error;
+  } finally {
+    interrupt.dispose();
+    await opener.close();
+    await view.close();
+  }
+}
