@@ -43,23 +43,28 @@ function Finished({ line }: { readonly line: FinishedLine }) {
   return <Text {...(colour ? { color: colour } : {})}>{line.text}</Text>;
 }
 
-/** The app: redraws at most ten times a second, whatever the event rate. */
+/**
+ * The app: redraws at most ten times a second, whatever the event rate. Each
+ * render reads the latest state from the source, so a final `rerender` (the
+ * view's close) draws everything, including what arrived within the last
+ * 100 ms: a state update during unmount would be dropped.
+ */
 export function App({ source, now = Date.now }: { readonly source: StateSource; readonly now?: () => number }) {
-  const [state, setState] = useState(source.get());
+  const [, setVersion] = useState(0);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe = source.subscribe(() => {
       timer ??= setTimeout(() => {
         timer = undefined;
-        setState(source.get());
+        setVersion((v) => v + 1);
       }, 100);
     });
     return () => {
       unsubscribe();
       if (timer) clearTimeout(timer);
-      setState(source.get());
     };
   }, [source]);
+  const state = source.get();
   const progress = progressOf(state, now());
   const running = state.startedAt !== undefined && state.summary === undefined;
   return (
