@@ -158,8 +158,9 @@ export async function desiredState(
     let digest = p.locked.digest;
     let blobs = [{ digest: p.locked.digest, size: p.locked.size + (p.locked.contentSize ?? 0) }];
     if (options.describe !== false) {
+      let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
       try {
-        const repository = await opener.open(p.source.name, p.source.origin, options.signal ? { signal: options.signal } : {});
+        repository = await opener.open(p.source.name, p.source.origin, options.signal ? { signal: options.signal } : {});
         const described = await describeCopy(repository.reader, root, {
           preserveDigests: p.preserveDigests,
           ...(p.platforms ? { platforms: p.platforms } : {}),
@@ -169,7 +170,11 @@ export async function desiredState(
         digest = described.root.digest;
         blobs = described.content.map((d) => ({ digest: d.digest, size: d.size }));
       } catch (error) {
-        problems.push({ pointer: p.pointer, severity: "error", message: `${p.label}: ${error instanceof Error ? error.message : String(error)}` });
+        const gone = repository ? !(await repository.hasManifest(root.digest, options.signal ? { signal: options.signal } : {}).catch(() => true)) : false;
+        const message = gone
+          ? `airgap.lock pins ${p.label} to ${root.digest}, which ${repository?.name ?? "the source"} no longer has; run \`airgap lock --update ${p.label}\``
+          : `${p.label}: ${error instanceof Error ? error.message : String(error)}`;
+        problems.push({ pointer: p.pointer, severity: "error", message });
         return undefined;
       }
     }

@@ -80,7 +80,7 @@ export function App({ source, now = Date.now }: { readonly source: StateSource; 
           {state.inFlight.map((f) => (
             <Text key={f.address} dimColor>
               {"  "}
-              {f.address} {f.total > 0 ? `${formatBytes(f.bytes)} / ${formatBytes(f.total)}` : formatBytes(f.bytes)}
+              {f.address} {f.total > 0 && f.bytes <= f.total ? `${formatBytes(f.bytes)} / ${formatBytes(f.total)}` : formatBytes(f.bytes)}
             </Text>
           ))}
         </Box>

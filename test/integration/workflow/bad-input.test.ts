@@ -59,7 +59,7 @@ describe("bad input", () => {
     const planError = plan.stderr.split("\n").find((l) => l.includes(reference)) ?? "";
     expect(planError).toMatch(/^airgap\.yaml:\d+:\d+: error: /);
     expect(planError).toContain(gone);
-    expect(planError).toMatch(/not found/);
+    expect(planError).toMatch(/airgap\.lock pins .* which .* no longer has; run `airgap lock --update /);
     expect(plan.stderr).not.toContain("internal error");
 
     const lock = await ws.run(["lock"]);
