@@ -52,9 +52,11 @@ export async function streamBlob(source: ContentReader, target: ContentWriter, d
     sourceError ??= error;
   });
   const counter = new ByteCounter(onBytes);
+  // Destroy without an error: the abort reason travels through the signal (rethrown below), and an
+  // error event on a stream whose consumer already let go would surface as an uncaught exception.
   const onAbort = (): void => {
-    input.destroy(signal?.reason instanceof Error ? signal.reason : undefined);
-    counter.destroy(signal?.reason instanceof Error ? signal.reason : undefined);
+    input.destroy();
+    counter.destroy();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   pipeline(input, counter, () => undefined);
