@@ -35,6 +35,7 @@ import {
 import { helperServerUrl } from "../oci/registry/auth-files.js";
 import { runCredentialHelper } from "../oci/registry/credential-helper.js";
 import { ArchiveDirectory } from "./archive-directory.js";
+import { DockerArchive } from "../oci/docker-archive/index.js";
 import { ResolveError } from "./errors.js";
 import { HttpFetcher } from "./http-fetch.js";
 import { layoutCandidates, LayoutSourceRepository, RegistrySourceRepository, type SourceRepository } from "./source-repository.js";
@@ -109,6 +110,7 @@ export class SourceOpener {
   private readonly clients = new Map<string, RegistryClient>();
   private readonly layouts = new Map<string, Promise<OciLayoutDirectory | OciLayoutTar>>();
   private readonly archiveDirs = new Map<string, ArchiveDirectory>();
+  private readonly dockerArchives = new Map<string, Promise<LayoutStore & { repository(name: string): ContentReader }>>();
   private closed = false;
 
   private readonly only: SourceOpenerOptions["only"];
@@ -165,8 +167,10 @@ export class SourceOpener {
         }
         return dir.repository(name.registry, name.repository);
       }
-      case "docker-archive":
-        throw new ResolveError("SOURCE_UNSUPPORTED", `source "${origin.source}" is a docker-archive (\`docker save\` tar), which airgap cannot read yet; convert it with \`skopeo copy docker-archive:${origin.path} oci-archive:FILE\` and use an oci-layout source`);
+      case "docker-archive": {
+        const archive = await this.openDockerArchive(origin.path, options);
+        return new LayoutSourceRepository(archive, layoutCandidates(name.registry, name.repository));
+      }
     }
   }
 
@@ -198,9 +202,32 @@ export class SourceOpener {
     return pending;
   }
 
+  /** A `docker save` tar (or, from Docker 25 on, the OCI layout inside one). */
+  private openDockerArchive(path: string, options: CallOptions): Promise<LayoutStore & { repository(name: string): ContentReader }> {
+    const key = `docker:${path}`;
+    let pending = this.dockerArchives.get(key);
+    if (pending === undefined) {
+      pending = DockerArchive.open(path, { ...(this.tempDir !== undefined ? { tempDir: this.tempDir } : {}), ...(options.signal !== undefined ? { signal: options.signal } : {}) }).then(
+        (opened): Promise<LayoutStore & { repository(name: string): ContentReader }> => (opened.kind === "docker-archive" ? Promise.resolve(opened.archive) : this.openTar(path, options)),
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") throw new ResolveError("SOURCE_NOT_FOUND", `docker-archive ${path} does not exist`, { cause: error });
+          throw error;
+        },
+      );
+      this.dockerArchives.set(key, pending);
+      pending.catch(() => this.dockerArchives.delete(key));
+    }
+    return pending;
+  }
+
   /** Closes every archive it opened (removing expanded temp copies). Registry clients need no closing. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const pending of this.dockerArchives.values()) {
+      const archive = await pending.catch(() => undefined);
+      if (archive && "close" in archive && typeof archive.close === "function") await (archive.close as () => Promise<void>)().catch(() => undefined);
+    }
+    this.dockerArchives.clear();
     const opened = [...new Set(this.layouts.values())];
     this.layouts.clear();
     const tars = new Set<OciLayoutTar>();

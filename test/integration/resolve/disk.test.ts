@@ -122,7 +122,7 @@ describe("oci-layout sources", () => {
     expect(serializeLock(again.lock)).toBe(serializeLock(first.lock));
   });
 
-  it("reports a missing path and an unsupported docker-archive as problems of their entries", async () => {
+  it("reports a missing layout and a missing docker-archive as problems of their entries", async () => {
     const test = await configFrom(
       yaml(
         `  gone: { type: oci-layout, path: "${join(tmp.path, "nope")}" }\n  saved: { type: docker-archive, path: "${join(tmp.path, "saved.tar")}" }\n  quickstart: { type: oci-layout, path: "${QUICKSTART}" }`,
@@ -132,10 +132,10 @@ describe("oci-layout sources", () => {
     const result = await resolve(test);
     expect(result.problems.map((p) => [p.kind, p.pointer])).toEqual([
       ["source-error", "/bundles/main/images/0"],
-      ["source-unsupported", "/bundles/main/images/1"],
+      ["source-error", "/bundles/main/images/1"],
     ]);
     expect(result.problems[0]?.message).toContain(`oci-layout ${join(tmp.path, "nope")} does not exist`);
-    expect(result.problems[1]?.message).toContain("docker-archive (`docker save` tar), which airgap cannot read yet");
+    expect(result.problems[1]?.message).toContain(`docker-archive ${join(tmp.path, "saved.tar")} does not exist`);
     expect(result.lock.images).toHaveLength(1);
   });
 });
