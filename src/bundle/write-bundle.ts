@@ -16,6 +16,8 @@ import { Readable } from "node:stream";
 import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, describeCopy } from "../oci/copy/index.js";
 import { writeLayoutTar, type ExtraFile, type WriteLayoutTarResult } from "../oci/layout/index.js";
+import { MANIFEST_SIZE_LIMIT, readAllLimited } from "../oci/verify.js";
+import { needsTwin, ociTwin, TWIN_OF_ANNOTATION } from "./oci-twin.js";
 
 /** One image to put in the bundle. */
 export interface BundleImage {
@@ -89,12 +91,27 @@ export async function writeBundle(
       blobs.set(descriptor.digest, { descriptor, reader: image.reader, ...(bytes ? { bytes } : {}) });
     }
   }
+  // Docker-format images get an OCI twin listed first, for skopeo (see oci-twin.ts).
+  const twins = new Map<string, Descriptor>();
+  for (const { image, description } of described) {
+    if (!needsTwin(description.root)) continue;
+    const read = async (d: Descriptor): Promise<Buffer> => description.generated.get(d.digest) ?? readAllLimited(await image.reader.fetch(d, call), MANIFEST_SIZE_LIMIT, `manifest ${d.digest}`);
+    const twin = await ociTwin(description.root, read);
+    twins.set(image.name, twin.root);
+    for (const [digest, bytes] of twin.manifests) {
+      if (!blobs.has(digest)) blobs.set(digest, { descriptor: { mediaType: digest === twin.root.digest ? twin.root.mediaType : MediaType.OciManifest, digest: digest as Descriptor["digest"], size: bytes.length }, reader: image.reader, bytes });
+    }
+  }
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: MediaType.OciIndex,
     manifests: [...roots.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, root]) => ({ ...root, annotations: { ...(root.annotations ?? {}), [Annotation.RefName]: name, [Annotation.ContainerdImageName]: name } })),
+      .flatMap(([name, root]) => {
+        const twin = twins.get(name);
+        const original = { ...root, annotations: { ...(root.annotations ?? {}), [Annotation.RefName]: name, [Annotation.ContainerdImageName]: name } };
+        return twin ? [{ ...twin, annotations: { [Annotation.RefName]: name, [TWIN_OF_ANNOTATION]: root.digest } }, original] : [original];
+      }),
   };
   const result = await writeLayoutTar(
     path,

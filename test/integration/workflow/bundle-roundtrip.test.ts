@@ -91,12 +91,26 @@ describe("registry → bundle → a fresh registry", () => {
     const checked = await containerd.checkImages("roundtrip");
     expect(checked).toHaveLength(REFS.length);
     for (const image of checked) expect(image.status).toBe("complete");
-
-    // skopeo reads the OCI-format images straight from the bundle (skopeo 1.9 skips Docker-format index entries)
-    for (const ref of ["library/oci-single:1.0", "team/sub/app:v1"]) {
+    // containerd keeps the upstream digests (the original entries win over the OCI twins of Docker images)
+    const listed = await containerd.listImages("roundtrip");
+    for (const ref of REFS) {
       const [repository, tag] = ref.split(":") as [string, string];
-      const raw = await inspectRaw(`oci-archive:${join(ws.dir, "site.tar")}:${upstream.host}/${ref}`);
-      expect(raw.digest).toBe(images.get(repository, tag).root.digest);
+      expect(listed.find((i) => i.name === `${upstream.host}/${ref}`)?.digest).toBe(images.get(repository, tag).root.digest);
+    }
+
+    // skopeo copies every image straight out of the bundle: OCI images as they are, Docker-format ones through their OCI twin
+    const standalone = await startRegistry();
+    try {
+      for (const ref of REFS) {
+        const [repository, tag] = ref.split(":") as [string, string];
+        const raw = await inspectRaw(`oci-archive:${join(ws.dir, "site.tar")}:${upstream.host}/${ref}`);
+        const upstreamRoot = images.get(repository, tag).root;
+        if (upstreamRoot.mediaType.includes("docker")) expect(raw.mediaType).toMatch(/vnd\.oci\.image\.(manifest|index)/);
+        else expect(raw.digest).toBe(upstreamRoot.digest);
+        await copy(`oci-archive:${join(ws.dir, "site.tar")}:${upstream.host}/${ref}`, `docker://${standalone.host}/${ref}`, { all: true, dest: { tlsVerify: false } });
+      }
+    } finally {
+      await standalone.stop();
     }
   });
 });
