@@ -27,7 +27,9 @@ export interface RegistrySourceSettings {
 /** Where an image or chart comes from. */
 export type ContentOrigin =
   | { readonly type: "registry"; readonly settings?: RegistrySourceSettings }
-  | { readonly type: "disk"; readonly source: string; readonly format: DiskSource["type"]; readonly path: string };
+  | { readonly type: "disk"; readonly source: string; readonly format: DiskSource["type"]; readonly path: string }
+  /** A chart archive from a Helm repository, as locked (never written in airgap.yaml: made from the lock). */
+  | { readonly type: "helm-chart"; readonly url: string; readonly sha256: string; readonly version: string };
 
 /** An image to mirror. */
 export interface ImageEntry {

@@ -46,13 +46,15 @@ export interface DesiredState {
   readonly problems: readonly DesiredProblem[];
 }
 
-interface Pending {
+/** One image or chart a bundle wants in its target, before its target digest is known. */
+export interface DesiredContent {
   readonly bundle: NormalizedBundle;
   readonly kind: "image" | "chart";
   readonly pointer: string;
   readonly address: string;
   readonly upstream: ImageReference;
-  readonly locked: LockedManifest;
+  /** The upstream root; undefined for a Helm-repository chart, whose artifact is made from its archive. */
+  readonly locked: LockedManifest | undefined;
   readonly source: ContentSource;
   readonly targetRepository: string;
   readonly tag?: string;
@@ -78,9 +80,64 @@ export async function desiredState(
   opener: SourceOpener,
   options: { readonly signal?: AbortSignal; readonly concurrency?: number; readonly describe?: boolean; readonly redact?: (text: string) => string } = {},
 ): Promise<DesiredState> {
+  const { content: pending, problems, prune } = desiredContent(config, lock, options);
+  const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
+  const call = options.signal ? { signal: options.signal } : {};
+  // With describe: false only the sources are wanted (a saved plan carries its own digests).
+  const items = options.describe === false ? [] : await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredItem | undefined> => {
+    let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
+    let root: Descriptor | undefined = p.locked ? { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size } : undefined;
+    try {
+      repository = await opener.open(p.source.name, p.source.origin, call);
+      root ??= await repository.reader.resolve(p.tag ?? "", call);
+      if (!root) throw new Error(`${repository.name} has no ${p.tag ?? "root"}`);
+      const described = await describeCopy(repository.reader, root, { ...call, preserveDigests: p.preserveDigests, ...(p.platforms ? { platforms: p.platforms } : {}), coordinator });
+      const blobs = described.content.map((d) => ({ digest: d.digest, size: d.size }));
+      return {
+        address: p.address,
+        kind: p.kind,
+        registry: p.bundle.registry!,
+        repository: p.targetRepository,
+        ...(p.tag !== undefined ? { tag: p.tag } : {}),
+        source: p.label,
+        digest: described.root.digest,
+        size: blobs.reduce((n, b) => n + b.size, 0),
+        blobs,
+        copy: {
+          sourceDigest: root.digest,
+          sourceMediaType: root.mediaType,
+          sourceSize: root.size,
+          ...(p.platforms && !p.preserveDigests ? { platforms: p.platforms.map(formatPlatform) } : {}),
+          preserveDigests: p.preserveDigests,
+        },
+      };
+    } catch (error) {
+      const gone = repository && root && p.locked ? !(await repository.hasManifest(root.digest, call).catch(() => true)) : false;
+      const message = gone
+        ? `airgap.lock pins ${p.label} to ${root?.digest ?? ""}, which ${repository?.name ?? "the source"} no longer has; run \`airgap lock --update ${p.label}\``
+        : `${p.label}: ${error instanceof Error ? error.message : String(error)}`;
+      problems.push({ pointer: p.pointer, severity: "error", message });
+      return undefined;
+    }
+  });
+  const sources = new Map(pending.map((p) => [p.address, p.source] as const));
+  return { items: items.filter((i): i is DesiredItem => i !== undefined), sources, prune, problems };
+}
+
+/**
+ * What every bundle wants in its target, from the lock: images (each tag a
+ * filter selected) and charts, with where each comes from. No I/O; the
+ * same image listed twice in a bundle is one entry. Bundles without a
+ * registry carry only files and contribute nothing here.
+ */
+export function desiredContent(
+  config: NormalizedConfig,
+  lock: AirgapLock,
+  options: { readonly redact?: (text: string) => string } = {},
+): { content: DesiredContent[]; problems: DesiredProblem[]; prune: PruneScope[] } {
   const index = new LockIndex(lock, options.redact ? { redact: options.redact } : {});
   const problems: DesiredProblem[] = [];
-  const pending: Pending[] = [];
+  const pending: DesiredContent[] = [];
   const prune: PruneScope[] = [];
 
   for (const bundle of config.bundles) {
@@ -115,7 +172,30 @@ export async function desiredState(
     }
     for (const chart of bundle.charts) {
       if (chart.type === "helm") {
-        problems.push({ pointer: chart.pointer, severity: "warning", message: `chart ${chart.name} from a Helm repository is locked but not yet mirrored by this version of airgap (OCI charts are)` });
+        const locked = index.chartFor(chart);
+        if (!locked || locked.type !== "helm") {
+          problems.push({ pointer: chart.pointer, severity: "error", message: `chart ${chart.name} ${chart.version} is not in airgap.lock; run \`airgap lock\`` });
+          continue;
+        }
+        const tag = locked.resolvedVersion.replace(/\+/g, "_");
+        const upstream: ImageReference = { registry: new URL(chart.repositoryUrl).host, repository: chart.name, tag };
+        const repository = targetRepository(upstream, bundle.path, bundle.naming, chart.as);
+        repositories.set(repository, "chart");
+        // The lock holds the URL redacted; the config holds it as written (with any ${VAR} credentials).
+        const url = locked.url.startsWith(locked.repository) ? `${chart.repositoryUrl}${locked.url.slice(locked.repository.length)}` : locked.url;
+        pending.push({
+          bundle,
+          kind: "chart",
+          pointer: chart.pointer,
+          address: formatAddress({ scope: "bundle", name: bundle.name, kind: "chart", key: `${upstream.registry}/${chart.name}:${tag}` }),
+          upstream,
+          locked: undefined,
+          source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: { type: "helm-chart", url, sha256: locked.sha256, version: locked.resolvedVersion } },
+          targetRepository: repository,
+          tag,
+          preserveDigests: true,
+          label: `${upstream.registry}/${chart.name}:${tag}`,
+        });
         continue;
       }
       const locked = index.chartFor(chart);
@@ -150,53 +230,5 @@ export async function desiredState(
   // The same image listed twice (validate warns) is one target object.
   const seen = new Set<string>();
   const unique = pending.filter((p) => !seen.has(p.address) && seen.add(p.address));
-  pending.length = 0;
-  pending.push(...unique);
-  const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
-  const items = await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredItem | undefined> => {
-    const root: Descriptor = { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size };
-    let digest = p.locked.digest;
-    let blobs = [{ digest: p.locked.digest, size: p.locked.size + (p.locked.contentSize ?? 0) }];
-    if (options.describe !== false) {
-      let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
-      try {
-        repository = await opener.open(p.source.name, p.source.origin, options.signal ? { signal: options.signal } : {});
-        const described = await describeCopy(repository.reader, root, {
-          preserveDigests: p.preserveDigests,
-          ...(p.platforms ? { platforms: p.platforms } : {}),
-          coordinator,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        digest = described.root.digest;
-        blobs = described.content.map((d) => ({ digest: d.digest, size: d.size }));
-      } catch (error) {
-        const gone = repository ? !(await repository.hasManifest(root.digest, options.signal ? { signal: options.signal } : {}).catch(() => true)) : false;
-        const message = gone
-          ? `airgap.lock pins ${p.label} to ${root.digest}, which ${repository?.name ?? "the source"} no longer has; run \`airgap lock --update ${p.label}\``
-          : `${p.label}: ${error instanceof Error ? error.message : String(error)}`;
-        problems.push({ pointer: p.pointer, severity: "error", message });
-        return undefined;
-      }
-    }
-    return {
-      address: p.address,
-      kind: p.kind,
-      registry: p.bundle.registry!,
-      repository: p.targetRepository,
-      ...(p.tag !== undefined ? { tag: p.tag } : {}),
-      source: p.label,
-      digest,
-      size: blobs.reduce((n, b) => n + b.size, 0),
-      blobs,
-      copy: {
-        sourceDigest: p.locked.digest,
-        sourceMediaType: p.locked.mediaType,
-        sourceSize: p.locked.size,
-        ...(p.platforms && !p.preserveDigests ? { platforms: p.platforms.map(formatPlatform) } : {}),
-        preserveDigests: p.preserveDigests,
-      },
-    };
-  });
-  const sources = new Map(pending.map((p) => [p.address, p.source] as const));
-  return { items: items.filter((i): i is DesiredItem => i !== undefined), sources, prune, problems };
+  return { content: unique, problems, prune };
 }

@@ -6,6 +6,7 @@
  * Basic auth and never appear in messages.
  */
 import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import { STATUS_CODES } from "node:http";
 import { redactUrl } from "../core/redact.js";
 import { readAllLimited } from "../oci/verify.js";
@@ -82,6 +83,24 @@ export class HttpFetcher {
     if (res.status < 200 || res.status >= 300) throw await this.unexpected("GET", url, res);
     const bytes = await readAllLimited(res.body as AsyncIterable<Uint8Array>, limit, redactUrl(url));
     return { found: true, text: bytes.toString("utf8"), url: res.url.href };
+  }
+
+  /** GET a body whole (a Helm chart archive), refusing more than `limit` bytes. */
+  async bytes(url: string, limit: number, signal?: AbortSignal): Promise<{ readonly found: true; readonly bytes: Buffer } | { readonly found: false; readonly status: number }> {
+    const res = await this.send("GET", url, signal);
+    if (ABSENT.has(res.status)) {
+      await res.body.dump().catch(() => undefined);
+      return { found: false, status: res.status };
+    }
+    if (res.status < 200 || res.status >= 300) throw await this.unexpected("GET", url, res);
+    return { found: true, bytes: await readAllLimited(res.body as AsyncIterable<Uint8Array>, limit, redactUrl(url)) };
+  }
+
+  /** GET a body as a stream (a file of any size); the caller verifies it. */
+  async stream(url: string, signal?: AbortSignal): Promise<Readable> {
+    const res = await this.send("GET", url, signal);
+    if (res.status < 200 || res.status >= 300) throw await this.unexpected("GET", url, res);
+    return res.body as unknown as Readable;
   }
 
   /** Streams a download through sha256 without keeping it: its digest and size. */

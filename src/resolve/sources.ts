@@ -36,6 +36,9 @@ import { helperServerUrl } from "../oci/registry/auth-files.js";
 import { runCredentialHelper } from "../oci/registry/credential-helper.js";
 import { ArchiveDirectory } from "./archive-directory.js";
 import { DockerArchive } from "../oci/docker-archive/index.js";
+import { createHash } from "node:crypto";
+import { redactUrl } from "../core/redact.js";
+import { CHART_SIZE_LIMIT, HelmChartSource } from "./helm-chart-source.js";
 import { ResolveError } from "./errors.js";
 import { HttpFetcher } from "./http-fetch.js";
 import { layoutCandidates, LayoutSourceRepository, RegistrySourceRepository, type SourceRepository } from "./source-repository.js";
@@ -153,6 +156,7 @@ export class SourceOpener {
   async open(name: RepositoryName, origin: ContentOrigin, options: CallOptions = {}): Promise<SourceRepository> {
     if (this.closed) throw new ResolveError("SOURCE_INVALID", "the source opener is closed");
     if (this.only) return new LayoutSourceRepository(this.only, layoutCandidates(name.registry, name.repository));
+    if (origin.type === "helm-chart") return this.openHelmChart(name, origin);
     if (origin.type === "registry") return new RegistrySourceRepository(this.registryClient(name.registry, origin.settings), name.repository, `${name.registry}/${name.repository}`);
     switch (origin.format) {
       case "oci-layout": {
@@ -200,6 +204,33 @@ export class SourceOpener {
       pending.catch(() => this.layouts.delete(key));
     }
     return pending;
+  }
+
+  /** A Helm-repository chart, as the OCI artifact `helm push` would make; its archive is checked against the lock. */
+  private openHelmChart(name: RepositoryName, origin: Extract<ContentOrigin, { type: "helm-chart" }>): SourceRepository {
+    const display = `${name.registry}/${name.repository}`;
+    const reader = new HelmChartSource(display, origin.version, async (options) => {
+      const got = await this.http.bytes(origin.url, CHART_SIZE_LIMIT, options.signal);
+      if (!got.found) throw new ResolveError("SOURCE_NOT_FOUND", `chart archive ${redactUrl(origin.url)} is gone (HTTP ${got.status}); run \`airgap lock --update\``);
+      const sha256 = createHash("sha256").update(got.bytes).digest("hex");
+      if (sha256 !== origin.sha256) throw new ResolveError("SOURCE_INVALID", `chart archive ${redactUrl(origin.url)} has sha256 ${sha256}, but airgap.lock pins ${origin.sha256}: it was republished; run \`airgap lock --update\``);
+      return got.bytes;
+    });
+    const tag = origin.version.replace(/\+/g, "_");
+    return {
+      name: display,
+      reader,
+      listTags: async () => [tag],
+      getManifest: async (reference, options = {}) => {
+        const found = await reader.resolve(reference, options);
+        if (!found) return undefined;
+        const stream = await reader.fetch(found, options);
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+        return { descriptor: found, bytes: Buffer.concat(chunks) };
+      },
+      hasManifest: async (digest, options = {}) => (await reader.resolve(digest, options)) !== undefined,
+    };
   }
 
   /** A `docker save` tar (or, from Docker 25 on, the OCI layout inside one). */

@@ -65,10 +65,9 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     }
     const chosen = Array.isArray(parsed.values["bundle"]) ? parsed.values["bundle"].filter((b): b is string => typeof b === "string") : [];
     const { images, problems } = await bundleContents(session.config, lock.lock, opener, { bundles: chosen, redact: session.redact, signal: interrupt.signal });
-    if (problems.length) {
-      const diagnostics = problems.map((p) => session.place({ severity: "error", message: p.message, pointer: p.pointer }));
-      throw new PipelineError("cannot write the bundle", diagnostics);
-    }
+    const diagnostics = problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
+    if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot write the bundle", diagnostics);
+    if (diagnostics.length) view.diagnostics(diagnostics);
     const since = stringFlag(parsed, "since");
     const exclude = since !== undefined ? await deliveredBefore(session, resolve(io.cwd, since), opener, interrupt.signal) : undefined;
     const address = `bundle[${JSON.stringify(output)}]`;

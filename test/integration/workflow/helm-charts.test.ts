@@ -1,0 +1,82 @@
+/**
+ * Charts from a classic Helm repository (index.yaml + .tgz served by nginx)
+ * mirrored into a real registry as OCI charts, and carried across the gap
+ * in a bundle: the chart archive is the layer, Chart.yaml the config.
+ */
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
+import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
+import { inspectRaw } from "../../harness/skopeo.js";
+import { ustar } from "../../harness/tar.js";
+import { createWorkspace, type Workspace } from "./workflow.js";
+
+const chart = gzipSync(
+  ustar([
+    { name: "mychart", type: "dir" },
+    { name: "mychart/Chart.yaml", type: "file", data: Buffer.from("apiVersion: v2\nname: mychart\nversion: 1.2.3\nappVersion: \"4.5\"\ndescription: A test chart\n") },
+    { name: "mychart/values.yaml", type: "file", data: Buffer.from("replicas: 1\n") },
+  ]),
+);
+const sha256 = createHash("sha256").update(chart).digest("hex");
+
+let nginx: RunningNginx;
+let mirror: RunningRegistry;
+let far: RunningRegistry;
+const workspaces: Workspace[] = [];
+
+beforeAll(async () => {
+  [nginx, mirror, far] = await Promise.all([startNginxDav(), startRegistry(), startRegistry()]);
+  const put = async (path: string, body: Buffer | string) => {
+    const res = await nginx.fetch(path, { method: "PUT", body });
+    if (res.status !== 201 && res.status !== 204) throw new Error(`PUT ${path}: ${res.status}`);
+  };
+  await put("/stable/charts/mychart-1.2.3.tgz", chart);
+  await put(
+    "/stable/index.yaml",
+    `apiVersion: v1\nentries:\n  mychart:\n    - name: mychart\n      version: 1.2.3\n      urls: ["charts/mychart-1.2.3.tgz"]\n      digest: ${sha256}\n    - name: mychart\n      version: 1.1.0\n      urls: ["charts/mychart-1.1.0.tgz"]\n`,
+  );
+});
+afterAll(async () => {
+  await Promise.all([nginx?.stop(), mirror?.stop(), far?.stop()]);
+  for (const ws of workspaces) ws.remove();
+});
+
+const config = (registryUrl: string) => `apiVersion: airgap/v1
+sources:
+  charts: { type: helm, url: "${nginx.url}/stable" }
+registries:
+  mirror: { provider: oci, url: "${registryUrl}" }
+bundles:
+  platform:
+    registry: mirror
+    path: mke
+    charts:
+      - { source: charts, name: mychart, version: 1.2.x }
+`;
+
+describe("Helm repository charts", () => {
+  it("mirror into an OCI registry as OCI charts, and travel in a bundle", async () => {
+    const ws = createWorkspace("helm");
+    workspaces.push(ws);
+    ws.writeConfig(config(mirror.url));
+    expect((await ws.run(["lock"])).code).toBe(0);
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+    const raw = await inspectRaw(`docker://${mirror.host}/mke/mychart:1.2.3`, { tlsVerify: false });
+    const manifest = JSON.parse(raw.bytes.toString("utf8")) as { config: { mediaType: string }; layers: { mediaType: string; digest: string }[] };
+    expect(manifest.config.mediaType).toBe("application/vnd.cncf.helm.config.v1+json");
+    expect(manifest.layers).toEqual([expect.objectContaining({ mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip", digest: `sha256:${sha256}` })]);
+    expect((await ws.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+
+    // across the gap: the chart repository is gone on the far side
+    expect((await ws.run(["bundle", "-o", "site.tar"])).code).toBe(0);
+    await nginx.stop();
+    ws.writeConfig(config(far.url));
+    const fromBundle = await ws.run(["apply", "--from", "site.tar", "--auto-approve"]);
+    expect(fromBundle.stderr).toContain("Apply complete: 1 done, 0 failed");
+    const landed = await inspectRaw(`docker://${far.host}/mke/mychart:1.2.3`, { tlsVerify: false });
+    expect(landed.digest).toBe(raw.digest);
+  });
+});
