@@ -19,6 +19,9 @@ import { writeLayoutTar, type ExtraFile, type WriteLayoutTarResult } from "../oc
 import { MANIFEST_SIZE_LIMIT, readAllLimited } from "../oci/verify.js";
 import { needsTwin, ociTwin, TWIN_OF_ANNOTATION } from "./oci-twin.js";
 
+/** Names a file artifact in index.json without making it an image name for containerd. */
+export const FILE_NAME_ANNOTATION = "dev.airgap.file.name";
+
 /** One image to put in the bundle. */
 export interface BundleImage {
   /** The full upstream name written to index.json (`docker.io/library/nginx:1.25`, or `…@sha256:…`). */
@@ -39,6 +42,11 @@ export interface WriteBundleOptions {
   readonly onProgress?: (bytes: number, total: number) => void;
   /** Blobs to leave out because the far side already has them (`bundle --since`). */
   readonly exclude?: ReadonlySet<string>;
+  /** Other artifacts to carry (files): index entries (named by an airgap annotation, not ref.name) and their blobs. */
+  readonly artifacts?: {
+    readonly entries: readonly { readonly name: string; readonly descriptor: Descriptor }[];
+    readonly blobs: readonly { readonly descriptor: Descriptor; open(options: { readonly signal?: AbortSignal }): Promise<Readable> | Readable }[];
+  };
 }
 
 /** What was written. */
@@ -72,7 +80,7 @@ export async function writeBundle(
     description: await describeCopy(image.reader, image.root, { ...call, coordinator, preserveDigests: image.preserveDigests, ...(image.platforms ? { platforms: image.platforms } : {}) }),
   }));
 
-  const blobs = new Map<string, { descriptor: Descriptor; reader: ContentReader; bytes?: Buffer }>();
+  const blobs = new Map<string, { descriptor: Descriptor; reader?: ContentReader; bytes?: Buffer; open?: (options: { readonly signal?: AbortSignal }) => Promise<Readable> | Readable }>();
   const roots = new Map<string, Descriptor>();
   const carried = new Map<string, CarriedImage>();
   let excluded = 0;
@@ -91,6 +99,14 @@ export async function writeBundle(
       blobs.set(descriptor.digest, { descriptor, reader: image.reader, ...(bytes ? { bytes } : {}) });
     }
   }
+  for (const blob of options.artifacts?.blobs ?? []) {
+    if (blobs.has(blob.descriptor.digest)) continue;
+    if (options.exclude?.has(blob.descriptor.digest) && !isManifest(blob.descriptor)) {
+      excluded++;
+      continue;
+    }
+    blobs.set(blob.descriptor.digest, { descriptor: blob.descriptor, open: blob.open });
+  }
   // Docker-format images get an OCI twin listed first, for skopeo (see oci-twin.ts).
   const twins = new Map<string, Descriptor>();
   for (const { image, description } of described) {
@@ -107,11 +123,20 @@ export async function writeBundle(
     mediaType: MediaType.OciIndex,
     manifests: [...roots.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .flatMap(([name, root]) => {
+      .flatMap(([name, root]): Descriptor[] => {
         const twin = twins.get(name);
         const original = { ...root, annotations: { ...(root.annotations ?? {}), [Annotation.RefName]: name, [Annotation.ContainerdImageName]: name } };
-        return twin ? [{ ...twin, annotations: { [Annotation.RefName]: name, [TWIN_OF_ANNOTATION]: root.digest } }, original] : [original];
-      }),
+        // containerd would import the twin under the same name and then lose its content to garbage
+        // collection when the original replaces it, failing the unpack: give containerd a name of its own.
+        const twinEntry = twin ? { ...twin, annotations: { [Annotation.RefName]: name, [Annotation.ContainerdImageName]: twinContainerdName(name, root), [TWIN_OF_ANNOTATION]: root.digest } } : undefined;
+        return twinEntry ? [twinEntry, original] : [original];
+      })
+      .concat(
+        [...(options.artifacts?.entries ?? [])]
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          // No ref.name: containerd imports named entries as images, and unpacking a file artifact fails.
+          .map((e) => ({ ...e.descriptor, annotations: { ...(e.descriptor.annotations ?? {}), [FILE_NAME_ANNOTATION]: e.name } })),
+      ),
   };
   const result = await writeLayoutTar(
     path,
@@ -122,12 +147,22 @@ export async function writeBundle(
       open(descriptor, openOptions) {
         const entry = blobs.get(descriptor.digest);
         if (!entry) throw new Error(`no source for ${descriptor.digest}`);
-        return entry.bytes ? Readable.from([entry.bytes]) : entry.reader.fetch(descriptor, openOptions);
+        if (entry.bytes) return Readable.from([entry.bytes]);
+        if (entry.open) return entry.open(openOptions);
+        if (!entry.reader) throw new Error(`no source for ${descriptor.digest}`);
+        return entry.reader.fetch(descriptor, openOptions);
       },
     },
     { ...call, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
   );
   return { ...result, images: roots, excluded };
+}
+
+/** containerd's name for a twin: the tag with `-oci` appended (`nginx:1.25-oci`), or `repo:oci-<digest prefix>` for digest-pinned images. */
+function twinContainerdName(name: string, root: Descriptor): string {
+  const at = name.indexOf("@");
+  if (at >= 0) return `${name.slice(0, at)}:oci-${root.digest.slice(root.digest.indexOf(":") + 1, root.digest.indexOf(":") + 13)}`;
+  return `${name}-oci`;
 }
 
 function isManifest(descriptor: Descriptor): boolean {

@@ -5,7 +5,9 @@
  * already has.
  */
 import { resolve } from "node:path";
+import { Readable } from "node:stream";
 import { bundleContents } from "../../bundle/contents.js";
+import { fileArtifacts } from "../../bundle/file-artifacts.js";
 import { lockForBundle } from "../../bundle/bundle-lock.js";
 import { openBundle } from "../../bundle/read-bundle.js";
 import { sanitizeConfigText } from "../../bundle/sanitize.js";
@@ -65,7 +67,8 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     }
     const chosen = Array.isArray(parsed.values["bundle"]) ? parsed.values["bundle"].filter((b): b is string => typeof b === "string") : [];
     const { images, problems } = await bundleContents(session.config, lock.lock, opener, { bundles: chosen, redact: session.redact, signal: interrupt.signal });
-    const diagnostics = problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
+    const files = fileArtifacts(session.config, lock.lock, opener, { bundles: chosen, redact: session.redact });
+    const diagnostics = [...problems, ...files.problems].map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
     if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot write the bundle", diagnostics);
     if (diagnostics.length) view.diagnostics(diagnostics);
     const since = stringFlag(parsed, "since");
@@ -82,6 +85,16 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
       {
         signal: interrupt.signal,
         ...(exclude ? { exclude } : {}),
+        artifacts: {
+          entries: files.artifacts.map((a) => ({ name: a.name, descriptor: a.manifest })),
+          blobs: [
+            ...(files.artifacts.length ? [{ descriptor: files.empty.descriptor, open: () => Readable.from([files.empty.bytes]) }] : []),
+            ...files.artifacts.flatMap((a) => [
+              { descriptor: a.manifest, open: () => Readable.from([a.manifestBytes]) },
+              { descriptor: a.content, open: (o: { readonly signal?: AbortSignal }) => a.open(o.signal) },
+            ]),
+          ],
+        },
         onProgress(bytes, total) {
           if (!started) {
             started = true;
@@ -94,7 +107,7 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     );
     if (started) view.applyEvent({ type: "change-done", address, action: "create", bytesMoved: result.blobBytes });
     const extra = result.excluded ? `; ${result.excluded} blob(s) left out that the far side must already have` : "";
-    view.info(`Wrote ${output}: ${result.images.size} image(s) and chart(s), ${result.blobs} blobs, ${formatBytes(result.size)}${extra}.`);
+    view.info(`Wrote ${output}: ${result.images.size} image(s) and chart(s), ${files.artifacts.length} file(s), ${result.blobs} blobs, ${formatBytes(result.size)}${extra}.`);
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof ConfigError) return ExitCode.Error;

@@ -4,6 +4,8 @@
  * Docker-format, single and multi-arch); containerd imports the bundle under
  * full names; skopeo reads it; a `docker save` tar works as a source.
  */
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startContainerd, type RunningContainerd } from "../../harness/containerd.js";
@@ -36,6 +38,7 @@ sources:
 ${sources}
 registries:
   far: { provider: oci, url: "${target.url}" }
+  disk: { provider: oci-layout, path: ./files }
 bundles:
   site:
     registry: far
@@ -66,9 +69,12 @@ describe("registry → bundle → a fresh registry", () => {
   it("keeps every digest, and containerd imports every image under its full name", async () => {
     const ws = createWorkspace("roundtrip");
     workspaces.push(ws);
-    ws.writeConfig(config(REFS.map((r) => `      - ${upstream.host}/${r}`).join("\n")));
+    writeFileSync(join(ws.dir, "k0s-v1.30.0-amd64"), "not really k0s\n".repeat(1000));
+    ws.writeConfig(
+      `${config(REFS.map((r) => `      - ${upstream.host}/${r}`).join("\n"))}    files:\n      - { path: ./k0s-v1.30.0-amd64, to: { registry: disk, path: k0s/k0s-v1.30.0-amd64 } }\n`,
+    );
     const bundled = await ws.run(["bundle", "-o", "site.tar"]);
-    expect(bundled.stderr).toMatch(/Wrote site\.tar: 4 image/);
+    expect(bundled.stderr).toMatch(/Wrote site\.tar: 4 image\(s\) and chart\(s\), 1 file\(s\)/);
     expect(bundled.code).toBe(0);
 
     // the far side: the upstream is unreachable from here on
@@ -87,9 +93,18 @@ describe("registry → bundle → a fresh registry", () => {
 
     // containerd: every image under its full upstream name, complete with all platforms
     const imported = await containerd.importArchive(join(ws.dir, "site.tar"), { allPlatforms: true, namespace: "roundtrip" });
-    expect([...imported.names].sort()).toEqual(REFS.map((r) => `${upstream.host}/${r}`).sort());
+    // plus, for the two Docker-format images, their OCI twins under a name of their own (see src/bundle/oci-twin.ts)
+    const twins = ["library/single:1.0", "team/sub/legacy:v1"].map((r) => `${upstream.host}/${r}-oci`);
+    expect([...imported.names].sort()).toEqual([...REFS.map((r) => `${upstream.host}/${r}`), ...twins].sort());
+    // the file rides as an OCI artifact that containerd leaves alone, even when it unpacks the images
+    const fileSha = createHash("sha256").update(readFileSync(join(ws.dir, "k0s-v1.30.0-amd64"))).digest("hex");
+    const tarText = readFileSync(join(ws.dir, "site.tar")).toString("latin1");
+    expect(tarText).toContain(`blobs/sha256/${fileSha}`);
+    expect(tarText).toContain(`airgap.files/disk/k0s/k0s-v1.30.0-amd64:${fileSha.slice(0, 12)}`);
+    const unpacked = await containerd.importArchive(join(ws.dir, "site.tar"), { allPlatforms: true, unpack: true, namespace: "unpacked" });
+    expect([...unpacked.names].sort()).toEqual([...REFS.map((r) => `${upstream.host}/${r}`), ...twins].sort());
     const checked = await containerd.checkImages("roundtrip");
-    expect(checked).toHaveLength(REFS.length);
+    expect(checked).toHaveLength(REFS.length + twins.length);
     for (const image of checked) expect(image.status).toBe("complete");
     // containerd keeps the upstream digests (the original entries win over the OCI twins of Docker images)
     const listed = await containerd.listImages("roundtrip");

@@ -1,0 +1,86 @@
+/**
+ * Files in a bundle, as OCI artifacts in the same content store: one
+ * manifest per file (artifactType `application/vnd.airgap.file.v1`, the
+ * empty config, the file as its one layer), named in index.json
+ * `airgap.files/<registry>/<path>:<sha256 prefix>` so that other tools see
+ * what they are. The content is checked against the locked sha256 as it is
+ * written; on the far side a file is found by that sha256.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { basename } from "node:path";
+import type { Readable } from "node:stream";
+import type { NormalizedConfig } from "../config/normalize.js";
+import { MediaType } from "../core/media-types.js";
+import { Annotation, type Descriptor } from "../core/oci-types.js";
+import type { DesiredProblem } from "../resolve/desired-items.js";
+import { LockIndex, type AirgapLock, type SourceOpener } from "../resolve/index.js";
+
+/** The artifact type of a carried file. */
+export const FILE_ARTIFACT_TYPE = "application/vnd.airgap.file.v1";
+/** Annotation with the path the file lands at on its target. */
+export const FILE_PATH_ANNOTATION = "dev.airgap.file.path";
+
+const EMPTY = Buffer.from("{}");
+const EMPTY_DESCRIPTOR: Descriptor = { mediaType: MediaType.OciEmpty, digest: `sha256:${createHash("sha256").update(EMPTY).digest("hex")}` as Descriptor["digest"], size: EMPTY.length };
+
+/** One file artifact: its index entry, its manifest, and how to read the file. */
+export interface FileArtifact {
+  readonly name: string;
+  readonly manifest: Descriptor;
+  readonly manifestBytes: Buffer;
+  readonly content: Descriptor;
+  open(signal?: AbortSignal): Promise<Readable>;
+}
+
+/** Index names allow `[a-z0-9._-/]`; anything else in a path becomes `-`. */
+function nameSegment(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9._/-]+/g, "-").replace(/\/+/g, "/").replace(/^[/.-]+|[/.-]+$/g, "");
+}
+
+/** The file artifacts of the chosen bundles, with problems for files missing from the lock. */
+export function fileArtifacts(
+  config: NormalizedConfig,
+  lock: AirgapLock,
+  opener: SourceOpener,
+  options: { readonly bundles?: readonly string[]; readonly redact?: (text: string) => string } = {},
+): { artifacts: FileArtifact[]; empty: { descriptor: Descriptor; bytes: Buffer }; problems: DesiredProblem[] } {
+  const index = new LockIndex(lock, options.redact ? { redact: options.redact } : {});
+  const artifacts = new Map<string, FileArtifact>();
+  const problems: DesiredProblem[] = [];
+  for (const bundle of config.bundles) {
+    if (options.bundles?.length && !options.bundles.includes(bundle.name)) continue;
+    for (const file of bundle.files) {
+      const locked = index.fileFor(file, config.baseDir);
+      if (!locked) {
+        problems.push({ pointer: file.pointer, severity: "error", message: `file ${file.url ?? file.path ?? ""} is not in airgap.lock; run \`airgap lock\`` });
+        continue;
+      }
+      const content: Descriptor = {
+        mediaType: "application/octet-stream",
+        digest: `sha256:${locked.sha256}` as Descriptor["digest"],
+        size: locked.size,
+        annotations: { [Annotation.Title]: basename(file.to.path) },
+      };
+      const manifestBytes = Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: FILE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers: [content], annotations: { [FILE_PATH_ANNOTATION]: file.to.path } }),
+      );
+      const manifest: Descriptor = { mediaType: MediaType.OciManifest, digest: `sha256:${createHash("sha256").update(manifestBytes).digest("hex")}` as Descriptor["digest"], size: manifestBytes.length, artifactType: FILE_ARTIFACT_TYPE };
+      const name = `airgap.files/${nameSegment(`${file.to.registry}/${file.to.path}`)}:${locked.sha256.slice(0, 12)}`;
+      const url = file.url;
+      const path = file.path;
+      artifacts.set(name, {
+        name,
+        manifest,
+        manifestBytes,
+        content,
+        async open(signal) {
+          if (path !== undefined) return createReadStream(path);
+          if (url !== undefined) return opener.http.stream(url, signal);
+          throw new Error(`file entry ${file.pointer} has neither url nor path`);
+        },
+      });
+    }
+  }
+  return { artifacts: [...artifacts.values()], empty: { descriptor: EMPTY_DESCRIPTOR, bytes: EMPTY }, problems };
+}
