@@ -5,6 +5,7 @@
  * so a hostile name can never touch the file system; refusing it anyway keeps
  * the archive safe for every other tool (tar, skopeo, containerd) it meets.
  */
+import { posix } from "node:path";
 import { open, type FileHandle } from "node:fs/promises";
 import { LayoutError } from "./errors.js";
 import { paddedSize, parsePaxRecords, parseTarHeader, TAR_BLOCK, type TarHeader } from "./tar-format.js";
@@ -22,6 +23,8 @@ export interface TarFileEntry {
 export interface TarIndex {
   readonly files: ReadonlyMap<string, TarFileEntry>;
   readonly directories: ReadonlySet<string>;
+  /** Symbolic link name → the archive name it points to; empty unless `symlinks: "collect"`. */
+  readonly links: ReadonlyMap<string, string>;
   /** Offset of the end-of-archive marker. */
   readonly end: number;
 }
@@ -31,6 +34,27 @@ export interface IndexTarOptions {
   /** Refuse archives with more entries than this (default one million), so the index stays small. */
   readonly maxEntries?: number;
   readonly signal?: AbortSignal;
+  /**
+   * `refuse` (default): layouts hold only files and directories. `collect`:
+   * symbolic links that stay inside the archive are recorded (docker save
+   * writes them); the caller decides what they may point at.
+   */
+  readonly symlinks?: "refuse" | "collect";
+}
+
+/**
+ * Where a symbolic link at `name` pointing to `target` lands, as a normalised
+ * archive name; refuses targets that are absolute or climb out of the archive.
+ */
+export function resolveLinkTarget(name: string, target: string, location: string): string {
+  if (target === "" || target.includes("\0") || target.startsWith("/") || target.startsWith("\\") || /^[A-Za-z]:/.test(target)) {
+    throw new LayoutError("UNSAFE_ENTRY", location, `symbolic link "${name}" points to ${JSON.stringify(target)}, outside the archive`, { entry: name });
+  }
+  const joined = posix.normalize(posix.join(posix.dirname(name), target.replace(/\\/g, "/")));
+  if (joined === ".." || joined.startsWith("../") || joined === "." || joined.startsWith("/")) {
+    throw new LayoutError("UNSAFE_ENTRY", location, `symbolic link "${name}" points to "${target}", outside the archive`, { entry: name });
+  }
+  return joined.replace(/\/+$/, "");
 }
 
 /** Extended headers are metadata; anything bigger than this is an attack, not a long name. */
@@ -92,6 +116,8 @@ export async function indexTar(path: string, location: string, options: IndexTar
   const maxEntries = options.maxEntries ?? 1_000_000;
   const files = new Map<string, TarFileEntry>();
   const directories = new Set<string>();
+  const links = new Map<string, string>();
+  const collectLinks = options.symlinks === "collect";
   const handle = await open(path, "r");
   try {
     const fileSize = (await handle.stat()).size;
@@ -118,7 +144,7 @@ export async function indexTar(path: string, location: string, options: IndexTar
       }
       if (block.length < TAR_BLOCK) throw new LayoutError("TRUNCATED", location, `archive is truncated inside a header at offset ${position}`);
       const decoded = parseTarHeader(block);
-      if (decoded.kind === "end") return { files, directories, end: position };
+      if (decoded.kind === "end") return { files, directories, links, end: position };
       if (decoded.kind === "invalid") throw new LayoutError("CORRUPT_ARCHIVE", location, `header at offset ${position}: ${decoded.reason}`);
       const header = decoded.header;
       const dataOffset = position + TAR_BLOCK;
@@ -166,23 +192,30 @@ export async function indexTar(path: string, location: string, options: IndexTar
       pax = undefined;
 
       const name = normalizeEntryName(rawName, location);
-      if (header.kind !== "file" && header.kind !== "directory") {
-        throw new LayoutError("UNSUPPORTED_ENTRY", location, `entry "${rawName}" is ${describeKind({ ...header, linkname })}; layouts may only hold regular files and directories`, {
+      const linkAllowed = collectLinks && header.kind === "symlink";
+      if (header.kind !== "file" && header.kind !== "directory" && !linkAllowed) {
+        const allowed = collectLinks ? "regular files, directories and links to files" : "regular files and directories";
+        throw new LayoutError("UNSUPPORTED_ENTRY", location, `entry "${rawName}" is ${describeKind({ ...header, linkname })}; this archive may only hold ${allowed}`, {
           entry: rawName,
         });
       }
       if (header.kind === "directory") {
-        if (files.has(name)) throw new LayoutError("DUPLICATE_ENTRY", location, `entry "${rawName}" appears both as a file and as a directory`, { entry: rawName });
+        if (files.has(name) || links.has(name)) throw new LayoutError("DUPLICATE_ENTRY", location, `entry "${rawName}" appears both as a file and as a directory`, { entry: rawName });
         if (name !== "") directories.add(name);
         // A directory's size field is meaningless; some writers still put data after it.
         position = dataOffset + paddedSize(size);
         continue;
       }
       if (name === "") throw new LayoutError("UNSAFE_ENTRY", location, `entry "${rawName}" is a file with an empty name`, { entry: rawName });
-      if (files.has(name) || directories.has(name)) {
+      if (files.has(name) || directories.has(name) || links.has(name)) {
         throw new LayoutError("DUPLICATE_ENTRY", location, `entry "${name}" appears more than once; refusing an archive whose content depends on which copy a reader takes`, {
           entry: name,
         });
+      }
+      if (linkAllowed) {
+        links.set(name, resolveLinkTarget(name, linkname, location));
+        position = dataOffset + paddedSize(size);
+        continue;
       }
       if (dataOffset + size > fileSize) {
         throw new LayoutError("TRUNCATED", location, `entry "${name}" needs ${size} bytes but the archive ends ${fileSize - dataOffset} bytes into it (truncated)`, { entry: name });

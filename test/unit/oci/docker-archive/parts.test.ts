@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Digest } from "../../../../src/core/digest.js";
 import { DOCKER_LAYER_TAR, normalizeRepoTag, synthesizeManifest } from "../../../../src/oci/docker-archive/index.js";
-import { resolveLinkTarget } from "../../../../src/oci/docker-archive/tar-scan.js";
+import { resolveLinkTarget } from "../../../../src/oci/layout/tar-index.js";
 import { sha256 } from "./fixtures.js";
 
 const config = { mediaType: "application/vnd.docker.container.image.v1+json", digest: sha256("config"), size: 6 };
