@@ -110,4 +110,40 @@ describe("kill -9 during apply", () => {
     expect(again.stdout).toContain("No changes. 4 objects up to date.");
     expect(again.code).toBe(0);
   });
+
+  it("Ctrl-C stops in-flight uploads, tags nothing incomplete, says what was done, and exits 1", async () => {
+    if (!proxy) throw new Error("no proxy");
+    const slow = proxy;
+    const interrupted = createWorkspace("sigint");
+    try {
+      interrupted.writeConfig(
+        workflowConfig({ upstreamHost: upstream.host, upstreamUrl: slow.url, mirrorUrl: mirror.url, path: "int", images: images.images.map((i) => `${upstream.host}/${i.repository}:1`) }),
+      );
+      slow.setRule(when({ method: "GET", kind: "blob", path: new RegExp(bigLayers.join("|")) }, faults.throttle(BYTES_PER_SECOND)));
+      slow.clearRequests();
+      const run = interrupted.start(["apply", "--auto-approve"]);
+      await waitFor(
+        "big layers moving",
+        async () => slow.requests.some((r) => r.action === "throttle" && r.responseBytes >= BYTES_PER_SECOND / 4),
+        20_000,
+      );
+      const sentAt = Date.now();
+      run.child.kill("SIGINT");
+      const result = await run.exited;
+      // Stops promptly: the throttled layers alone would take many seconds more.
+      expect(Date.now() - sentAt).toBeLessThan(5_000);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/Apply interrupted: \d+ done, \d+ failed, \d+ not started\./);
+      expect(result.stderr).toContain("Nothing was tagged for unfinished changes");
+      for (const repository of ["int/kill/big-a", "int/kill/big-b"]) expect(await listTags(mirror, repository)).toEqual([]);
+
+      slow.setRule(undefined);
+      const rerun = await interrupted.run(["apply", "--auto-approve"]);
+      expect(rerun.code).toBe(0);
+      expect((await interrupted.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+    } finally {
+      slow.setRule(undefined);
+      interrupted.remove();
+    }
+  });
 });
