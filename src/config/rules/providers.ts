@@ -122,6 +122,8 @@ export const consistentSettings: Rule = (ctx) => {
     }
     if (tls && (tls.certFile === undefined) !== (tls.keyFile === undefined)) {
       ctx.report("error", [section, name, "tls"], "mutual TLS needs both `certFile` and `keyFile`");
+    } else if (tls?.certFile !== undefined) {
+      ctx.report("warning", [section, name, "tls", "certFile"], "client certificates (mutual TLS) are not supported by this version of airgap yet: `certFile` and `keyFile` are ignored");
     }
   }
   for (const [name, registry] of entries(ctx.config.registries)) {

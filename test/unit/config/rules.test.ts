@@ -116,3 +116,11 @@ sources:
     expect(text).toMatch(/a password needs a `username`/);
   });
 });
+
+describe("settings airgap cannot honour yet", () => {
+  it("warns that client certificates are ignored", async () => {
+    const result = await loadYaml('apiVersion: airgap/v1\nregistries:\n  m: { provider: oci, url: "https://m", tls: { certFile: c.pem, keyFile: k.pem } }\n');
+    expect(result.ok).toBe(true);
+    expect(result.lines).toEqual([expect.stringMatching(/warning: client certificates \(mutual TLS\) are not supported .* ignored \(at \/registries\/m\/tls\/certFile\)/)]);
+  });
+});
