@@ -126,6 +126,14 @@ export const consistentSettings: Rule = (ctx) => {
       ctx.report("warning", [section, name, "tls", "certFile"], "client certificates (mutual TLS) are not supported by this version of airgap yet: `certFile` and `keyFile` are ignored");
     }
   }
+  for (const [name, source] of entries(ctx.config.sources)) {
+    if (source.type === "registry" && source.mirror?.length) {
+      ctx.report("warning", ["sources", name, "mirror"], "`mirror` is not used by this version of airgap yet: content is read from `url`");
+    }
+    if ((source.type === "helm" || source.type === "http") && (source.credentials !== undefined || source.tls !== undefined)) {
+      ctx.report("warning", ["sources", name, source.credentials !== undefined ? "credentials" : "tls"], "`credentials` and `tls` of helm and http sources are not used by this version of airgap yet; put credentials in the URL (https://user:${PASSWORD}@host/path)");
+    }
+  }
   for (const [name, registry] of entries(ctx.config.registries)) {
     if (registry.provider !== "harbor") continue;
     const projects = Object.keys((registry as { projects?: Record<string, unknown> }).projects ?? {});

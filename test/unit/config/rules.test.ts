@@ -124,3 +124,16 @@ describe("settings airgap cannot honour yet", () => {
     expect(result.lines).toEqual([expect.stringMatching(/warning: client certificates \(mutual TLS\) are not supported .* ignored \(at \/registries\/m\/tls\/certFile\)/)]);
   });
 });
+
+describe("source settings not used yet", () => {
+  it("warns about registry mirrors and helm/http source credentials instead of ignoring them silently", async () => {
+    const result = await loadYaml(`apiVersion: airgap/v1
+sources:
+  up: { type: registry, host: quay.io, mirror: ["https://cache.internal"] }
+  charts: { type: helm, url: "https://charts.internal", credentials: { username: u, password: p } }
+`);
+    expect(result.ok).toBe(true);
+    expect(result.lines.join("\n")).toMatch(/warning: `mirror` is not used by this version/);
+    expect(result.lines.join("\n")).toMatch(/warning: `credentials` and `tls` of helm and http sources are not used/);
+  });
+});
