@@ -125,6 +125,19 @@ function absolutize(settings: Record<string, unknown>, baseDir: string): Record<
   return out;
 }
 
+/**
+ * A helm/http source's username and password, carried in its URL's userinfo:
+ * the HTTP client sends them as Basic auth to that host only, and every
+ * place that prints or stores a URL strips userinfo.
+ */
+function withCredentials(url: string, credentials: Credentials | undefined): string {
+  if (!credentials?.username) return url;
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(credentials.username);
+  parsed.password = encodeURIComponent(credentials.password ?? "");
+  return parsed.href.replace(/\/+$/, "");
+}
+
 /** Normalises a validated config; `baseDir` is the directory of airgap.yaml. */
 export function normalizeConfig(config: AirgapConfig, baseDir: string): NormalizedConfig {
   const registrySources = new Map<string, RegistrySourceSettings>();
@@ -145,7 +158,7 @@ export function normalizeConfig(config: AirgapConfig, baseDir: string): Normaliz
         ...(s.concurrency !== undefined ? { concurrency: s.concurrency } : {}),
       });
     } else if (source.type === "helm" || source.type === "http") {
-      urlSources.set(name, source.url.replace(/\/+$/, ""));
+      urlSources.set(name, withCredentials(source.url.replace(/\/+$/, ""), source.credentials));
     } else {
       disk.set(name, { ...source, path: resolve(baseDir, source.path) });
     }

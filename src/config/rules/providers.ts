@@ -130,8 +130,12 @@ export const consistentSettings: Rule = (ctx) => {
     if (source.type === "registry" && source.mirror?.length) {
       ctx.report("warning", ["sources", name, "mirror"], "`mirror` is not used by this version of airgap yet: content is read from `url`");
     }
-    if ((source.type === "helm" || source.type === "http") && (source.credentials !== undefined || source.tls !== undefined)) {
-      ctx.report("warning", ["sources", name, source.credentials !== undefined ? "credentials" : "tls"], "`credentials` and `tls` of helm and http sources are not used by this version of airgap yet; put credentials in the URL (https://user:${PASSWORD}@host/path)");
+    if (source.type === "helm" || source.type === "http") {
+      const c = source.credentials;
+      if (c && (c.token !== undefined || c.dockerConfig !== undefined || c.helper !== undefined)) {
+        ctx.report("warning", ["sources", name, "credentials"], "helm and http sources use `username` and `password` only (sent as Basic auth); `token`, `dockerConfig` and `helper` are ignored");
+      }
+      if (source.tls !== undefined) ctx.report("warning", ["sources", name, "tls"], "`tls` of helm and http sources is not used by this version of airgap yet");
     }
   }
   for (const [name, registry] of entries(ctx.config.registries)) {

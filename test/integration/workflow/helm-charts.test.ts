@@ -4,6 +4,8 @@
  * in a bundle: the chart archive is the layer, Chart.yaml the config.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
@@ -78,5 +80,34 @@ describe("Helm repository charts", () => {
     expect(fromBundle.stderr).toContain("Apply complete: 1 done, 0 failed");
     const landed = await inspectRaw(`docker://${far.host}/mke/mychart:1.2.3`, { tlsVerify: false });
     expect(landed.digest).toBe(raw.digest);
+  });
+
+  it("read a private repository with the source's credentials, which never reach the lock", async () => {
+    const guarded = await startNginxDav({ basicAuth: { username: "reader", password: "s3cret-pass" } });
+    const ws = createWorkspace("helm-auth");
+    workspaces.push(ws);
+    try {
+      const auth = `Basic ${Buffer.from("reader:s3cret-pass").toString("base64")}`;
+      for (const [path, body] of [["/stable/charts/mychart-1.2.3.tgz", chart], ["/stable/index.yaml", `apiVersion: v1\nentries:\n  mychart:\n    - name: mychart\n      version: 1.2.3\n      urls: ["charts/mychart-1.2.3.tgz"]\n`]] as const) {
+        const res = await guarded.fetch(path, { method: "PUT", body, headers: { authorization: auth } });
+        expect([201, 204]).toContain(res.status);
+      }
+      ws.writeConfig(
+        config(mirror.url).replace("path: mke", "path: private").replace(`charts: { type: helm, url: "${nginx.url}/stable" }`, `charts: { type: helm, url: "${guarded.url}/stable", credentials: { username: reader, password: "\${CHART_PASSWORD}" } }`),
+      );
+      const denied = await ws.run(["lock"], { env: { CHART_PASSWORD: "wrong" } });
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/401/);
+      const lock = await ws.run(["lock"], { env: { CHART_PASSWORD: "s3cret-pass" } });
+      expect(lock.code).toBe(0);
+      const apply = await ws.run(["apply", "--auto-approve"], { env: { CHART_PASSWORD: "s3cret-pass" } });
+      expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+      const written = readFileSync(join(ws.dir, "airgap.lock"), "utf8");
+      expect(written).toContain("mychart");
+      expect(written).not.toContain("s3cret-pass");
+      expect(denied.stderr + lock.stderr + apply.stderr + apply.stdout).not.toContain("s3cret-pass");
+    } finally {
+      await guarded.stop();
+    }
   });
 });

@@ -126,14 +126,15 @@ describe("settings airgap cannot honour yet", () => {
 });
 
 describe("source settings not used yet", () => {
-  it("warns about registry mirrors and helm/http source credentials instead of ignoring them silently", async () => {
+  it("warns about registry mirrors, and helm/http source settings it cannot use, instead of ignoring them silently", async () => {
     const result = await loadYaml(`apiVersion: airgap/v1
 sources:
   up: { type: registry, host: quay.io, mirror: ["https://cache.internal"] }
-  charts: { type: helm, url: "https://charts.internal", credentials: { username: u, password: p } }
+  charts: { type: helm, url: "https://charts.internal", credentials: { token: t }, tls: { caFile: ca.pem } }
 `);
     expect(result.ok).toBe(true);
     expect(result.lines.join("\n")).toMatch(/warning: `mirror` is not used by this version/);
-    expect(result.lines.join("\n")).toMatch(/warning: `credentials` and `tls` of helm and http sources are not used/);
+    expect(result.lines.join("\n")).toMatch(/warning: helm and http sources use `username` and `password` only/);
+    expect(result.lines.join("\n")).toMatch(/warning: `tls` of helm and http sources is not used/);
   });
 });
