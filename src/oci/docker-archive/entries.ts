@@ -6,8 +6,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { parseDigest, type Digest } from "../../core/digest.js";
-import { LayoutError } from "../layout/errors.js";
-import type { TarFileEntry } from "../layout/tar-index.js";
+import { readTarEntry, type TarFileEntry } from "../layout/tar-index.js";
 
 /** Where a digest's bytes come from: a synthesized manifest in memory, or a tar entry. */
 export type ContentSource = { readonly kind: "memory"; readonly bytes: Buffer } | { readonly kind: "entry"; readonly entry: TarFileEntry };
@@ -26,21 +25,8 @@ export function digestInName(name: string): Digest | undefined {
 }
 
 /** Reads one entry into memory, refusing it when larger than `limit`. */
-export async function readEntry(path: string, entry: TarFileEntry, limit: number, location: string, what: string): Promise<Buffer> {
-  if (entry.size > limit) throw new LayoutError("TOO_LARGE", location, `${what} ${entry.name} is ${entry.size} bytes, over the ${limit}-byte limit`, { entry: entry.name });
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.alloc(entry.size);
-    let done = 0;
-    while (done < entry.size) {
-      const { bytesRead } = await handle.read(buffer, done, entry.size - done, entry.offset + done);
-      if (bytesRead === 0) throw new LayoutError("TRUNCATED", location, `${entry.name} is cut short`, { entry: entry.name });
-      done += bytesRead;
-    }
-    return buffer;
-  } finally {
-    await handle.close();
-  }
+export function readEntry(path: string, entry: TarFileEntry, limit: number, location: string, what: string): Promise<Buffer> {
+  return readTarEntry(path, entry, limit, location, what);
 }
 
 /** True when the entry's data starts with the gzip magic bytes (1f 8b). */

@@ -227,3 +227,22 @@ export async function indexTar(path: string, location: string, options: IndexTar
     await handle.close();
   }
 }
+
+/** Reads one entry of the tar at `path` into memory, refusing it when larger than `limit`; `what` names it in messages. */
+export async function readTarEntry(path: string, entry: TarFileEntry, limit: number, location: string, what = ""): Promise<Buffer> {
+  const label = what ? `${what} ${entry.name}` : entry.name;
+  if (entry.size > limit) throw new LayoutError("TOO_LARGE", location, `${label} is ${entry.size} bytes, over the ${limit}-byte limit`, { entry: entry.name });
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(entry.size);
+    let done = 0;
+    while (done < entry.size) {
+      const { bytesRead } = await handle.read(buffer, done, entry.size - done, entry.offset + done);
+      if (bytesRead === 0) throw new LayoutError("TRUNCATED", location, `${entry.name} is cut short`, { entry: entry.name });
+      done += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}

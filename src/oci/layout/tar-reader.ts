@@ -12,7 +12,6 @@
  * (see gunzip.ts for why); call `close()` to remove it.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { pipeline, Readable } from "node:stream";
@@ -29,7 +28,7 @@ import { checkOciLayoutMarker, decodeIndexJson } from "./layout-json.js";
 import { isManifestDescriptor, readManifest, type ManifestContent, type ReadManifestOptions } from "./manifest.js";
 import { LayoutRepository } from "./repository-view.js";
 import type { LayoutStore, OpenBlobOptions } from "./store.js";
-import { indexTar, type TarFileEntry } from "./tar-index.js";
+import { indexTar, readTarEntry, type TarFileEntry } from "./tar-index.js";
 import { walkLayout, type WalkResult } from "./walk.js";
 
 /** Options for opening a layout archive. */
@@ -145,10 +144,10 @@ export class OciLayoutTar implements LayoutStore {
       }
       const marker = tar.files.get(OCI_LAYOUT_FILE);
       if (marker === undefined) throw new LayoutError("NOT_A_LAYOUT", location, `no ${OCI_LAYOUT_FILE} entry: not an OCI image layout archive`, { entry: OCI_LAYOUT_FILE });
-      checkOciLayoutMarker(await readRange(dataPath, marker, OCI_LAYOUT_SIZE_LIMIT, location), location);
+      checkOciLayoutMarker(await readTarEntry(dataPath, marker, OCI_LAYOUT_SIZE_LIMIT, location), location);
       const indexEntry = tar.files.get(INDEX_FILE);
       if (indexEntry === undefined) throw new LayoutError("INVALID_INDEX", location, `no ${INDEX_FILE} entry`, { entry: INDEX_FILE });
-      const { index } = decodeIndexJson(await readRange(dataPath, indexEntry, INDEX_SIZE_LIMIT, location), location);
+      const { index } = decodeIndexJson(await readTarEntry(dataPath, indexEntry, INDEX_SIZE_LIMIT, location), location);
       for (const descriptor of index.manifests) {
         const blob = blobs.get(descriptor.digest);
         if (blob !== undefined && isManifestDescriptor(descriptor) && blob.size > MANIFEST_SIZE_LIMIT) {
@@ -182,7 +181,7 @@ export class OciLayoutTar implements LayoutStore {
   async readFile(name: string, limit: number): Promise<Buffer> {
     const entry = this.all.get(name);
     if (entry === undefined) throw new LayoutError("BLOB_NOT_FOUND", this.name, `no entry "${name}" in the archive`, { entry: name });
-    return readRange(this.dataPath, entry, limit, this.name);
+    return readTarEntry(this.dataPath, entry, limit, this.name);
   }
 
   /** The stored size of a blob, or undefined when the archive has no entry for it. */
@@ -277,20 +276,3 @@ function rangeStream(path: string, entry: TarFileEntry, signal: AbortSignal | un
   return createReadStream(path, { start: entry.offset, end: entry.offset + entry.size - 1, ...(signal !== undefined ? { signal } : {}) });
 }
 
-/** Reads one entry into memory, refusing it when larger than `limit`. */
-async function readRange(path: string, entry: TarFileEntry, limit: number, location: string): Promise<Buffer> {
-  if (entry.size > limit) throw new LayoutError("TOO_LARGE", location, `${entry.name} is ${entry.size} bytes, over the ${limit}-byte limit`, { entry: entry.name });
-  const handle = await open(path, "r");
-  try {
-    const buffer = Buffer.alloc(entry.size);
-    let done = 0;
-    while (done < entry.size) {
-      const { bytesRead } = await handle.read(buffer, done, entry.size - done, entry.offset + done);
-      if (bytesRead === 0) throw new LayoutError("TRUNCATED", location, `${entry.name} is cut short`, { entry: entry.name });
-      done += bytesRead;
-    }
-    return buffer;
-  } finally {
-    await handle.close();
-  }
-}
