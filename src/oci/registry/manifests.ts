@@ -102,21 +102,26 @@ function describe(repository: string, reference: ManifestReference): string {
   return reference.kind === "tag" ? `${repository}:${reference.tag}` : `${repository}@${reference.digest}`;
 }
 
-/** HEAD a manifest by tag or digest. Absent (404) is a result. */
-export async function headManifest(conn: RegistryConnection, repository: string, reference: string, options: CallSignal = {}): Promise<ManifestHeadResult> {
-  checkRepository(repository);
-  const ref = parseManifestReference(reference);
+/** Sends a manifest HEAD or GET with every manifest type in Accept; undefined when the registry answers 404. */
+async function requestManifest(conn: RegistryConnection, method: "HEAD" | "GET", repository: string, ref: ManifestReference, options: CallSignal) {
   const res = await conn.send({
-    method: "HEAD",
+    method,
     url: manifestPath(repository, ref),
     headers: { accept: MANIFEST_ACCEPT },
     scopes: [repositoryScope(repository, ["pull"])],
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
-  if (res.status === 404) {
-    await discard(res);
-    return { found: false };
-  }
+  if (res.status !== 404) return res;
+  await discard(res);
+  return undefined;
+}
+
+/** HEAD a manifest by tag or digest. Absent (404) is a result. */
+export async function headManifest(conn: RegistryConnection, repository: string, reference: string, options: CallSignal = {}): Promise<ManifestHeadResult> {
+  checkRepository(repository);
+  const ref = parseManifestReference(reference);
+  const res = await requestManifest(conn, "HEAD", repository, ref, options);
+  if (res === undefined) return { found: false };
   if (res.status !== 200) throw await responseError(res, { registry: conn.registry, method: "HEAD", action: `check manifest ${describe(repository, ref)}` });
   await discard(res);
   const digestHeader = headerValue(res.headers, "docker-content-digest");
@@ -140,17 +145,8 @@ export async function getManifest(conn: RegistryConnection, repository: string, 
   checkRepository(repository);
   const ref = parseManifestReference(reference);
   const what = `manifest ${describe(repository, ref)}`;
-  const res = await conn.send({
-    method: "GET",
-    url: manifestPath(repository, ref),
-    headers: { accept: MANIFEST_ACCEPT },
-    scopes: [repositoryScope(repository, ["pull"])],
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-  });
-  if (res.status === 404) {
-    await discard(res);
-    return { found: false };
-  }
+  const res = await requestManifest(conn, "GET", repository, ref, options);
+  if (res === undefined) return { found: false };
   if (res.status !== 200) throw await responseError(res, { registry: conn.registry, method: "GET", action: `get ${what}` });
   const declared = Number(headerValue(res.headers, "content-length"));
   if (Number.isFinite(declared) && declared > MANIFEST_SIZE_LIMIT) {
