@@ -6,39 +6,24 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateImages, LINUX_AMD64, LINUX_ARM64, pushImages } from "../../harness/images.js";
-import { startRegistry } from "../../harness/registry.js";
-import type { RunningRegistry } from "../../harness/registry.js";
-import { createWorkspace, listTags, workflowConfig } from "./workflow.js";
-import type { Workspace } from "./workflow.js";
+import { listTags, useRegistryPair, workflowConfig } from "./workflow.js";
 
 const images = generateImages("wf-bad");
 const moved = generateImages("wf-bad-moved", [{ repository: "team/sub/app", tags: ["v1"], format: "oci", platforms: [LINUX_AMD64, LINUX_ARM64] }]);
 
-let upstream: RunningRegistry;
-let mirror: RunningRegistry;
-let ws: Workspace | undefined;
-
-beforeAll(async () => {
-  [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  await pushImages(upstream, images);
-});
-
-afterAll(async () => {
-  await Promise.all([upstream?.stop(), mirror?.stop()]);
-  ws?.remove();
-});
+const pair = useRegistryPair(images);
 
 describe("bad input", () => {
   it("a lock naming a digest the source no longer has: plan and lock exit 1 naming the reference", async () => {
-    ws = createWorkspace("bad");
+    const ws = pair.workspace("bad");
     ws.writeConfig(
       workflowConfig({
-        upstreamHost: upstream.host,
-        upstreamUrl: upstream.url,
-        mirrorUrl: mirror.url,
-        images: [`${upstream.host}/team/sub/app:v1`, `${upstream.host}/team/sub/legacy:v1`],
+        upstreamHost: pair.upstream.host,
+        upstreamUrl: pair.upstream.url,
+        mirrorUrl: pair.mirror.url,
+        images: [`${pair.upstream.host}/team/sub/app:v1`, `${pair.upstream.host}/team/sub/legacy:v1`],
       }),
     );
     expect((await ws.run(["lock"])).code).toBe(0);
@@ -48,10 +33,10 @@ describe("bad input", () => {
     expect(lockText).toContain(gone);
 
     // Upstream retags v1 and deletes the old manifest.
-    await pushImages(upstream, moved);
-    const del = await upstream.fetch(`/v2/team/sub/app/manifests/${gone}`, { method: "DELETE" });
+    await pushImages(pair.upstream, moved);
+    const del = await pair.upstream.fetch(`/v2/team/sub/app/manifests/${gone}`, { method: "DELETE" });
     expect(del.status).toBe(202);
-    const reference = `${upstream.host}/team/sub/app:v1`;
+    const reference = `${pair.upstream.host}/team/sub/app:v1`;
 
     const plan = await ws.run(["plan"]);
     expect(plan.code).toBe(1);
@@ -64,11 +49,11 @@ describe("bad input", () => {
 
     const lock = await ws.run(["lock"]);
     expect(lock.code).toBe(1);
-    expect(lock.stderr).toContain(`airgap.lock pins ${reference} to ${gone}, which ${upstream.host}/team/sub/app no longer has`);
+    expect(lock.stderr).toContain(`airgap.lock pins ${reference} to ${gone}, which ${pair.upstream.host}/team/sub/app no longer has`);
     expect(lock.stderr).toContain(`run \`airgap lock --update ${reference}\``);
     expect(lock.stderr).toContain("airgap.lock was not written");
     expect(readFileSync(lockPath, "utf8")).toBe(lockText);
-    expect(await listTags(mirror, "mke/team/sub/app")).toEqual([]);
+    expect(await listTags(pair.mirror, "mke/team/sub/app")).toEqual([]);
 
     // The advice works.
     const update = await ws.run(["lock", "--update", reference]);

@@ -6,34 +6,19 @@
  * upstream index byte for byte, and every image pulls completely.
  * Then a re-plan has nothing to do.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateImages, pushImages } from "../../harness/images.js";
+import { describe, expect, it } from "vitest";
+import { generateImages } from "../../harness/images.js";
 import type { TestImage } from "../../harness/images.js";
-import { startRegistry } from "../../harness/registry.js";
-import type { RunningRegistry } from "../../harness/registry.js";
-import { copyAllToLayout, createWorkspace, inspect, planJson, platformOf, targetRef, upstreamOf, workflowConfig } from "./workflow.js";
+import { copyAllToLayout, inspect, planJson, platformOf, targetRef, upstreamOf, useRegistryPair, workflowConfig } from "./workflow.js";
 import type { JsonPlan, Workspace } from "./workflow.js";
 
 const images = generateImages("wf-first");
 const KEPT = ["linux/amd64", "linux/arm64"];
 
-let upstream: RunningRegistry;
-let mirror: RunningRegistry;
-const workspaces: Workspace[] = [];
-
-beforeAll(async () => {
-  [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  await pushImages(upstream, images);
-});
-
-afterAll(async () => {
-  await Promise.all([upstream?.stop(), mirror?.stop()]);
-  for (const ws of workspaces) ws.remove();
-});
+const pair = useRegistryPair(images);
 
 function workspace(label: string, yaml: string): Workspace {
-  const ws = createWorkspace(label);
-  workspaces.push(ws);
+  const ws = pair.workspace(label);
   ws.writeConfig(yaml);
   return ws;
 }
@@ -42,9 +27,9 @@ function workspace(label: string, yaml: string): Workspace {
 async function verifyFiltered(plan: JsonPlan, address: string): Promise<void> {
   const change = plan.changes.find((c) => c.address === address);
   if (change === undefined) throw new Error(`no change ${address} in the plan`);
-  const from = upstreamOf(change, upstream.host);
+  const from = upstreamOf(change, pair.upstream.host);
   const image: TestImage = images.get(from.repository, from.tag);
-  const target = await inspect(mirror.host, targetRef(change));
+  const target = await inspect(pair.mirror.host, targetRef(change));
   expect(target.digest, address).toBe(change.after);
   expect(target.mediaType, address).toBe(image.root.mediaType);
   if (image.root.kind === "index") {
@@ -55,11 +40,11 @@ async function verifyFiltered(plan: JsonPlan, address: string): Promise<void> {
     if (kept.length === image.root.manifests.length) expect(target.digest, `${address}: nothing filtered, so the index is unchanged`).toBe(image.root.digest);
     else expect(target.digest, `${address}: filtered, so the index is rewritten`).not.toBe(image.root.digest);
     // Each kept child is byte-identical to upstream's.
-    for (const child of kept) expect((await inspect(mirror.host, `${change.repository}@${child.digest}`)).digest).toBe(child.digest);
+    for (const child of kept) expect((await inspect(pair.mirror.host, `${change.repository}@${child.digest}`)).digest).toBe(child.digest);
   } else {
     expect(target.digest, address).toBe(image.root.digest);
   }
-  await copyAllToLayout(mirror.host, targetRef(change));
+  await copyAllToLayout(pair.mirror.host, targetRef(change));
 }
 
 describe("first apply, registry to registry", () => {
@@ -69,14 +54,14 @@ describe("first apply, registry to registry", () => {
     ws = workspace(
       "first",
       workflowConfig({
-        upstreamHost: upstream.host,
-        upstreamUrl: upstream.url,
-        mirrorUrl: mirror.url,
+        upstreamHost: pair.upstream.host,
+        upstreamUrl: pair.upstream.url,
+        mirrorUrl: pair.mirror.url,
         images: [
-          `${upstream.host}/team/sub/app:v1`, // OCI index, 3 platforms: filtered to 2
-          `${upstream.host}/team/sub/legacy:v1`, // Docker manifest list, 2 platforms: kept whole
-          `${upstream.host}/library/oci-single:1.0`,
-          { ref: `${upstream.host}/library/single`, tags: '{ glob: "*" }' }, // 1.0 and latest
+          `${pair.upstream.host}/team/sub/app:v1`, // OCI index, 3 platforms: filtered to 2
+          `${pair.upstream.host}/team/sub/legacy:v1`, // Docker manifest list, 2 platforms: kept whole
+          `${pair.upstream.host}/library/oci-single:1.0`,
+          { ref: `${pair.upstream.host}/library/single`, tags: '{ glob: "*" }' }, // 1.0 and latest
         ],
       }),
     );
@@ -108,12 +93,12 @@ describe("first apply, registry to registry", () => {
     const keep = workspace(
       "preserve",
       workflowConfig({
-        upstreamHost: upstream.host,
-        upstreamUrl: upstream.url,
-        mirrorUrl: mirror.url,
+        upstreamHost: pair.upstream.host,
+        upstreamUrl: pair.upstream.url,
+        mirrorUrl: pair.mirror.url,
         path: "keep",
         preserveDigests: true,
-        images: [`${upstream.host}/team/sub/app:v1`, `${upstream.host}/team/sub/app:v2`],
+        images: [`${pair.upstream.host}/team/sub/app:v1`, `${pair.upstream.host}/team/sub/app:v2`],
       }),
     );
     const plan = await planJson(keep);
@@ -123,14 +108,14 @@ describe("first apply, registry to registry", () => {
     expect(apply.code).toBe(0);
     for (const tag of ["v1", "v2"]) {
       const upstreamRoot = images.get("team/sub/app", tag).root;
-      const target = await inspect(mirror.host, `keep/team/sub/app:${tag}`);
+      const target = await inspect(pair.mirror.host, `keep/team/sub/app:${tag}`);
       expect(target.digest).toBe(upstreamRoot.digest);
       expect(target.bytes.equals(upstreamRoot.bytes)).toBe(true);
       expect(plan.changes.find((c) => c.tag === tag)?.after).toBe(upstreamRoot.digest);
-      await copyAllToLayout(mirror.host, `keep/team/sub/app:${tag}`);
+      await copyAllToLayout(pair.mirror.host, `keep/team/sub/app:${tag}`);
     }
     // v1 has linux/arm/v7 too, which the platform filter would have dropped.
-    expect((await inspect(mirror.host, "keep/team/sub/app:v1")).json.manifests?.map(platformOf)).toEqual(["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+    expect((await inspect(pair.mirror.host, "keep/team/sub/app:v1")).json.manifests?.map(platformOf)).toEqual(["linux/amd64", "linux/arm64", "linux/arm/v7"]);
     expect((await keep.run(["plan", "--detailed-exitcode"])).code).toBe(0);
   });
 });

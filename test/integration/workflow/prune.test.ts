@@ -5,13 +5,10 @@
  * neither is a stray tag sharing a desired digest (registries delete by
  * digest, which would take the desired tag with it).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateImages, pushImages } from "../../harness/images.js";
-import { startRegistry } from "../../harness/registry.js";
-import type { RunningRegistry } from "../../harness/registry.js";
 import { inspectRaw } from "../../harness/skopeo.js";
-import { copyAllToLayout, createWorkspace, inspect, listTags, planJson, workflowConfig } from "./workflow.js";
-import type { Workspace } from "./workflow.js";
+import { copyAllToLayout, inspect, listTags, planJson, useRegistryPair, workflowConfig } from "./workflow.js";
 
 const images = generateImages("wf-prune");
 const stray = generateImages("wf-prune-stray", [
@@ -20,30 +17,18 @@ const stray = generateImages("wf-prune-stray", [
   { repository: "elsewhere/app", tags: ["stray"], format: "docker" }, // outside the bundle altogether
 ]);
 
-let upstream: RunningRegistry;
-let mirror: RunningRegistry;
-let ws: Workspace | undefined;
-
-beforeAll(async () => {
-  [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  await pushImages(upstream, images);
-});
-
-afterAll(async () => {
-  await Promise.all([upstream?.stop(), mirror?.stop()]);
-  ws?.remove();
-});
+const pair = useRegistryPair(images);
 
 describe("prune", () => {
   it("deletes a stray tag in a managed repository and nothing outside the bundle's repositories", async () => {
-    ws = createWorkspace("prune");
+    const ws = pair.workspace("prune");
     ws.writeConfig(
       workflowConfig({
-        upstreamHost: upstream.host,
-        upstreamUrl: upstream.url,
-        mirrorUrl: mirror.url,
+        upstreamHost: pair.upstream.host,
+        upstreamUrl: pair.upstream.url,
+        mirrorUrl: pair.mirror.url,
         prune: true,
-        images: [`${upstream.host}/team/sub/app:v1`, `${upstream.host}/library/single:1.0`],
+        images: [`${pair.upstream.host}/team/sub/app:v1`, `${pair.upstream.host}/library/single:1.0`],
       }),
     );
     const first = await ws.run(["apply", "--auto-approve"]);
@@ -51,16 +36,16 @@ describe("prune", () => {
     expect(first.code).toBe(0);
 
     // Extra tags straight into the target: a stray one with its own digest, an alias of v1's digest, and tags elsewhere.
-    await pushImages(mirror, stray);
-    const v1 = await inspectRaw(`docker://${mirror.host}/mke/team/sub/app:v1`, { tlsVerify: false });
-    const alias = await mirror.fetch("/v2/mke/team/sub/app/manifests/alias", {
+    await pushImages(pair.mirror, stray);
+    const v1 = await inspectRaw(`docker://${pair.mirror.host}/mke/team/sub/app:v1`, { tlsVerify: false });
+    const alias = await pair.mirror.fetch("/v2/mke/team/sub/app/manifests/alias", {
       method: "PUT",
       headers: { "content-type": v1.mediaType ?? "" },
       body: new Uint8Array(v1.bytes),
     });
     expect(alias.status).toBe(201);
     const strayDigest = stray.get("mke/team/sub/app", "stray").root.digest;
-    expect(await listTags(mirror, "mke/team/sub/app")).toEqual(["alias", "stray", "v1"]);
+    expect(await listTags(pair.mirror, "mke/team/sub/app")).toEqual(["alias", "stray", "v1"]);
 
     const plan = await ws.run(["plan", "--detailed-exitcode"]);
     expect(plan.stdout).toContain(`mirror: mke/team/sub/app\n  - :stray  (${strayDigest.slice(0, 19)})  # not desired (prune)`);
@@ -76,16 +61,16 @@ describe("prune", () => {
     expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
     expect(apply.code).toBe(0);
 
-    expect(await listTags(mirror, "mke/team/sub/app")).toEqual(["alias", "v1"]);
-    await expect(inspect(mirror.host, "mke/team/sub/app:stray")).rejects.toThrow(/manifest unknown|not found/i);
-    expect((await inspect(mirror.host, "mke/team/sub/app:v1")).digest).toBe(v1.digest);
-    await copyAllToLayout(mirror.host, "mke/team/sub/app:v1");
-    await copyAllToLayout(mirror.host, "mke/library/single:1.0");
+    expect(await listTags(pair.mirror, "mke/team/sub/app")).toEqual(["alias", "v1"]);
+    await expect(inspect(pair.mirror.host, "mke/team/sub/app:stray")).rejects.toThrow(/manifest unknown|not found/i);
+    expect((await inspect(pair.mirror.host, "mke/team/sub/app:v1")).digest).toBe(v1.digest);
+    await copyAllToLayout(pair.mirror.host, "mke/team/sub/app:v1");
+    await copyAllToLayout(pair.mirror.host, "mke/library/single:1.0");
     // Not managed by the bundle: untouched.
-    expect(await listTags(mirror, "mke/team/sub/unmanaged")).toEqual(["keep"]);
-    expect(await listTags(mirror, "elsewhere/app")).toEqual(["stray"]);
-    expect((await inspect(mirror.host, "elsewhere/app:stray")).digest).toBe(stray.get("elsewhere/app", "stray").root.digest);
-    await copyAllToLayout(mirror.host, "mke/team/sub/unmanaged:keep");
+    expect(await listTags(pair.mirror, "mke/team/sub/unmanaged")).toEqual(["keep"]);
+    expect(await listTags(pair.mirror, "elsewhere/app")).toEqual(["stray"]);
+    expect((await inspect(pair.mirror.host, "elsewhere/app:stray")).digest).toBe(stray.get("elsewhere/app", "stray").root.digest);
+    await copyAllToLayout(pair.mirror.host, "mke/team/sub/unmanaged:keep");
 
     const again = await ws.run(["plan", "--detailed-exitcode"]);
     expect(again.stdout).toContain("No changes. 2 objects up to date.");

@@ -5,29 +5,15 @@
  * (on anything else it cancels and writes nothing).
  */
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateImages, pushImages } from "../../harness/images.js";
-import { startRegistry } from "../../harness/registry.js";
-import type { RunningRegistry } from "../../harness/registry.js";
-import { CLI, copyAllToLayout, createWorkspace, inspect, listTags, planJson, stripAnsi, targetRef, workflowConfig } from "./workflow.js";
+import { describe, expect, it } from "vitest";
+import { generateImages } from "../../harness/images.js";
+import { CLI, copyAllToLayout, inspect, listTags, planJson, stripAnsi, targetRef, useRegistryPair, workflowConfig } from "./workflow.js";
 import type { Workspace } from "./workflow.js";
 
 const images = generateImages("wf-pty");
 const PROMPT = "Do you want to apply these changes? Only 'yes' will be accepted:";
 
-let upstream: RunningRegistry;
-let mirror: RunningRegistry;
-let ws: Workspace | undefined;
-
-beforeAll(async () => {
-  [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  await pushImages(upstream, images);
-});
-
-afterAll(async () => {
-  await Promise.all([upstream?.stop(), mirror?.stop()]);
-  ws?.remove();
-});
+const pair = useRegistryPair(images);
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -69,13 +55,13 @@ function runInPty(workspace: Workspace, args: readonly string[], answer?: string
 
 describe("under a pseudo-terminal", () => {
   it("plan draws the plan with Ink; apply asks, applies on 'yes' and says Apply complete", async () => {
-    ws = createWorkspace("pty");
+    const ws = pair.workspace("pty");
     ws.writeConfig(
       workflowConfig({
-        upstreamHost: upstream.host,
-        upstreamUrl: upstream.url,
-        mirrorUrl: mirror.url,
-        images: [`${upstream.host}/team/sub/app:v1`, `${upstream.host}/team/sub/legacy:v1`],
+        upstreamHost: pair.upstream.host,
+        upstreamUrl: pair.upstream.url,
+        mirrorUrl: pair.mirror.url,
+        images: [`${pair.upstream.host}/team/sub/app:v1`, `${pair.upstream.host}/team/sub/legacy:v1`],
       }),
     );
     const planned = await planJson(ws);
@@ -84,8 +70,8 @@ describe("under a pseudo-terminal", () => {
     expect(plan.code).toBe(0);
     expect(plan.raw).toContain("\x1b[?25l"); // Ink hides the cursor while it draws; the plain view never does
     expect(plan.text).toContain("mirror: mke/team/sub/app\n");
-    expect(plan.text).toContain(`+ :v1 ← ${upstream.host}/team/sub/app:v1`);
-    expect(plan.text).toContain(`+ :v1 ← ${upstream.host}/team/sub/legacy:v1`);
+    expect(plan.text).toContain(`+ :v1 ← ${pair.upstream.host}/team/sub/app:v1`);
+    expect(plan.text).toContain(`+ :v1 ← ${pair.upstream.host}/team/sub/legacy:v1`);
     expect(plan.text).toMatch(/Plan: 2 to add, 0 to change, 0 to destroy\./);
 
     // Anything but "yes" cancels.
@@ -93,7 +79,7 @@ describe("under a pseudo-terminal", () => {
     expect(cancelled.text).toContain(PROMPT);
     expect(cancelled.text).toContain("Apply cancelled.");
     expect(cancelled.code).toBe(1);
-    expect(await listTags(mirror, "mke/team/sub/app")).toEqual([]);
+    expect(await listTags(pair.mirror, "mke/team/sub/app")).toEqual([]);
 
     const apply = await runInPty(ws, ["apply"], "yes");
     expect(apply.raw).toContain("\x1b[?25l");
@@ -108,8 +94,8 @@ describe("under a pseudo-terminal", () => {
     expect(apply.code).toBe(0);
 
     for (const change of planned.changes) {
-      expect((await inspect(mirror.host, targetRef(change))).digest).toBe(change.after);
-      await copyAllToLayout(mirror.host, targetRef(change));
+      expect((await inspect(pair.mirror.host, targetRef(change))).digest).toBe(change.after);
+      await copyAllToLayout(pair.mirror.host, targetRef(change));
     }
     const again = await runInPty(ws, ["plan"]);
     expect(again.text).toContain("No changes. 2 objects up to date.");

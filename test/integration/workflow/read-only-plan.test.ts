@@ -3,12 +3,9 @@
  * only GET and HEAD requests while a plan with creates, an update, a prune
  * deletion and present blobs is made, and the target is unchanged after it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateImages, pushImages } from "../../harness/images.js";
-import { startRegistry } from "../../harness/registry.js";
-import type { RunningRegistry } from "../../harness/registry.js";
-import { createWorkspace, listTags, workflowConfig } from "./workflow.js";
-import type { Workspace } from "./workflow.js";
+import { listTags, useRegistryPair, workflowConfig } from "./workflow.js";
 
 const images = generateImages("wf-readonly");
 const extra = generateImages("wf-readonly-extra", [
@@ -16,19 +13,7 @@ const extra = generateImages("wf-readonly-extra", [
   { repository: "mke/library/single", tags: ["1.0"], format: "docker" },
 ]);
 
-let upstream: RunningRegistry;
-let mirror: RunningRegistry;
-let ws: Workspace | undefined;
-
-beforeAll(async () => {
-  [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  await pushImages(upstream, images);
-});
-
-afterAll(async () => {
-  await Promise.all([upstream?.stop(), mirror?.stop()]);
-  ws?.remove();
-});
+const pair = useRegistryPair(images);
 
 /** Method and path of every access-log line (combined format: `"GET /v2/... HTTP/1.1" 200`). */
 function requests(log: string): { method: string; path: string }[] {
@@ -37,23 +22,23 @@ function requests(log: string): { method: string; path: string }[] {
 
 describe("read-only plan", () => {
   it("makes only GET and HEAD requests to the target", async () => {
-    ws = createWorkspace("readonly");
+    const ws = pair.workspace("readonly");
     const config = (list: readonly string[]) =>
-      workflowConfig({ upstreamHost: upstream.host, upstreamUrl: upstream.url, mirrorUrl: mirror.url, prune: true, images: list.map((r) => `${upstream.host}/${r}`) });
+      workflowConfig({ upstreamHost: pair.upstream.host, upstreamUrl: pair.upstream.url, mirrorUrl: pair.mirror.url, prune: true, images: list.map((r) => `${pair.upstream.host}/${r}`) });
     // Some content already there, some missing, one tag to move, one to prune.
     ws.writeConfig(config(["team/sub/app:v1"]));
     expect((await ws.run(["apply", "--auto-approve"])).code).toBe(0);
-    await pushImages(mirror, extra);
+    await pushImages(pair.mirror, extra);
     ws.writeConfig(config(["team/sub/app:v1", "team/sub/app:v2", "team/sub/legacy:v1", "library/single:1.0"]));
-    const tagsBefore = await Promise.all(["mke/team/sub/app", "mke/library/single", "mke/team/sub/legacy"].map((r) => listTags(mirror, r)));
+    const tagsBefore = await Promise.all(["mke/team/sub/app", "mke/library/single", "mke/team/sub/legacy"].map((r) => listTags(pair.mirror, r)));
 
-    const logBefore = (await mirror.readLog()).length;
+    const logBefore = (await pair.mirror.readLog()).length;
     const plan = await ws.run(["plan", "--detailed-exitcode"]);
     expect(plan.stdout).toMatch(/Plan: 2 to add, 1 to change, 1 to destroy\./);
     expect(plan.code).toBe(2);
     // The registry writes its access log line when it answers; give the last lines a moment to land.
     await new Promise((r) => setTimeout(r, 300));
-    const during = requests((await mirror.readLog()).slice(logBefore));
+    const during = requests((await pair.mirror.readLog()).slice(logBefore));
 
     expect(during.length).toBeGreaterThan(5);
     const writes = during.filter((r) => r.method !== "GET" && r.method !== "HEAD");
@@ -63,6 +48,6 @@ describe("read-only plan", () => {
     expect(during.some((r) => r.path.startsWith("/v2/mke/team/sub/app/manifests/v2"))).toBe(true);
     expect(during.some((r) => r.method === "HEAD" && /^\/v2\/mke\/team\/sub\/legacy\/blobs\/sha256:/.test(r.path))).toBe(true);
 
-    expect(await Promise.all(["mke/team/sub/app", "mke/library/single", "mke/team/sub/legacy"].map((r) => listTags(mirror, r)))).toEqual(tagsBefore);
+    expect(await Promise.all(["mke/team/sub/app", "mke/library/single", "mke/team/sub/legacy"].map((r) => listTags(pair.mirror, r)))).toEqual(tagsBefore);
   });
 });

@@ -3,35 +3,20 @@
  * an update (`~ before → after`); with a lock the plan stays pinned until
  * `airgap lock --update`, then shows the same update. apply converges both.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateImages, LINUX_AMD64, LINUX_ARM64, pushImages } from "../../harness/images.js";
-import { startRegistry } from "../../harness/registry.js";
-import type { RunningRegistry } from "../../harness/registry.js";
-import { copyAllToLayout, createWorkspace, inspect, planJson, workflowConfig } from "./workflow.js";
+import { copyAllToLayout, inspect, planJson, useRegistryPair, workflowConfig } from "./workflow.js";
 import type { Workspace } from "./workflow.js";
 
 const images = generateImages("wf-move");
 const moved = generateImages("wf-move-later", [{ repository: "team/sub/app", tags: ["v1"], format: "oci", platforms: [LINUX_AMD64, LINUX_ARM64] }]);
 const short = (digest: string) => digest.slice(0, "sha256:".length + 12);
 
-let upstream: RunningRegistry;
-let mirror: RunningRegistry;
-const workspaces: Workspace[] = [];
-
-beforeAll(async () => {
-  [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  await pushImages(upstream, images);
-});
-
-afterAll(async () => {
-  await Promise.all([upstream?.stop(), mirror?.stop()]);
-  for (const ws of workspaces) ws.remove();
-});
+const pair = useRegistryPair(images);
 
 function workspace(path: string): Workspace {
-  const ws = createWorkspace(path);
-  workspaces.push(ws);
-  ws.writeConfig(workflowConfig({ upstreamHost: upstream.host, upstreamUrl: upstream.url, mirrorUrl: mirror.url, path, images: [`${upstream.host}/team/sub/app:v1`, `${upstream.host}/team/sub/legacy:v1`] }));
+  const ws = pair.workspace(path);
+  ws.writeConfig(workflowConfig({ upstreamHost: pair.upstream.host, upstreamUrl: pair.upstream.url, mirrorUrl: pair.mirror.url, path, images: [`${pair.upstream.host}/team/sub/app:v1`, `${pair.upstream.host}/team/sub/legacy:v1`] }));
   return ws;
 }
 
@@ -45,17 +30,17 @@ describe("a tag moved at the source", () => {
       expect(apply.stderr).toContain("Apply complete: 2 done, 0 failed");
       expect(apply.code).toBe(0);
     }
-    const oldDigest = (await inspect(mirror.host, "direct/team/sub/app:v1")).digest;
-    expect((await inspect(mirror.host, "locked/team/sub/app:v1")).digest).toBe(oldDigest);
+    const oldDigest = (await inspect(pair.mirror.host, "direct/team/sub/app:v1")).digest;
+    expect((await inspect(pair.mirror.host, "locked/team/sub/app:v1")).digest).toBe(oldDigest);
 
     // Someone pushes new content under the same tag upstream (both platforms are kept, so the target digest is upstream's).
-    await pushImages(upstream, moved);
+    await pushImages(pair.upstream, moved);
     const newDigest = moved.get("team/sub/app", "v1").root.digest;
     expect(newDigest).not.toBe(oldDigest);
 
     // Without a lock: the plan sees the move at once.
     const plan = await direct.run(["plan", "--detailed-exitcode"]);
-    expect(plan.stdout).toContain(`~ :v1 ← ${upstream.host}/team/sub/app:v1  (${short(oldDigest)} → ${short(newDigest)}, `);
+    expect(plan.stdout).toContain(`~ :v1 ← ${pair.upstream.host}/team/sub/app:v1  (${short(oldDigest)} → ${short(newDigest)}, `);
     expect(plan.stdout).toContain("# tag points at another digest");
     expect(plan.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy\./);
     expect(plan.code).toBe(2);
@@ -72,7 +57,7 @@ describe("a tag moved at the source", () => {
     expect(update.stderr).toContain("Wrote airgap.lock");
     expect(update.code).toBe(0);
     const after = await locked.run(["plan", "--detailed-exitcode"]);
-    expect(after.stdout).toContain(`~ :v1 ← ${upstream.host}/team/sub/app:v1  (${short(oldDigest)} → ${short(newDigest)}, `);
+    expect(after.stdout).toContain(`~ :v1 ← ${pair.upstream.host}/team/sub/app:v1  (${short(oldDigest)} → ${short(newDigest)}, `);
     expect(after.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy\./);
     expect(after.code).toBe(2);
 
@@ -86,11 +71,11 @@ describe("a tag moved at the source", () => {
       expect(again.code).toBe(0);
     }
     for (const path of ["direct", "locked"]) {
-      const target = await inspect(mirror.host, `${path}/team/sub/app:v1`);
+      const target = await inspect(pair.mirror.host, `${path}/team/sub/app:v1`);
       expect(target.digest).toBe(newDigest);
-      await copyAllToLayout(mirror.host, `${path}/team/sub/app:v1`);
+      await copyAllToLayout(pair.mirror.host, `${path}/team/sub/app:v1`);
       // The untouched image stayed where it was.
-      expect((await inspect(mirror.host, `${path}/team/sub/legacy:v1`)).digest).toBe(images.get("team/sub/legacy", "v1").root.digest);
+      expect((await inspect(pair.mirror.host, `${path}/team/sub/legacy:v1`)).digest).toBe(images.get("team/sub/legacy", "v1").root.digest);
     }
   });
 });

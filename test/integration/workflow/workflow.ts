@@ -11,7 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copy, inspectRaw } from "../../harness/skopeo.js";
 import type { RawManifest } from "../../harness/skopeo.js";
-import type { RunningRegistry } from "../../harness/registry.js";
+import { afterAll, beforeAll } from "vitest";
+import { pushImages, type GeneratedImages } from "../../harness/images.js";
+import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 
 /** The built entry point (`npm run build`). */
 export const CLI = new URL("../../../dist/src/cli/main.js", import.meta.url).pathname;
@@ -92,6 +94,52 @@ export function createWorkspace(label: string): Workspace {
 }
 
 /** One image entry of a bundle in airgap.yaml. */
+/** The servers most workflow tests share, valid once the file's `beforeAll` ran. */
+export interface RegistryPair {
+  /** A registry holding the test images. */
+  readonly upstream: RunningRegistry;
+  /** An empty registry, the target. */
+  readonly mirror: RunningRegistry;
+  /** A workspace removed after the file's tests. */
+  workspace(label: string): Workspace;
+}
+
+/**
+ * Starts an upstream registry with `images` pushed and an empty mirror
+ * before the file's tests; stops both, and removes every workspace made
+ * through it, after them.
+ */
+export function useRegistryPair(images: GeneratedImages): RegistryPair {
+  let upstream: RunningRegistry | undefined;
+  let mirror: RunningRegistry | undefined;
+  const workspaces: Workspace[] = [];
+  beforeAll(async () => {
+    [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
+    await pushImages(upstream, images);
+  });
+  afterAll(async () => {
+    await Promise.all([upstream?.stop(), mirror?.stop()]);
+    for (const ws of workspaces) ws.remove();
+  });
+  const started = (registry: RunningRegistry | undefined): RunningRegistry => {
+    if (!registry) throw new Error("the registries start in beforeAll");
+    return registry;
+  };
+  return {
+    get upstream() {
+      return started(upstream);
+    },
+    get mirror() {
+      return started(mirror);
+    },
+    workspace(label) {
+      const ws = createWorkspace(label);
+      workspaces.push(ws);
+      return ws;
+    },
+  };
+}
+
 export type ImageEntry = string | { readonly ref: string; readonly tags?: string };
 
 /** Settings of {@link workflowConfig}. */
