@@ -5,8 +5,8 @@
  * plans from the bundle exactly as the near side would have from upstream,
  * and reaches the same target digests.
  */
-import type { AirgapLock, LockedImageEntry } from "../resolve/index.js";
-import { isTagSelection } from "../resolve/index.js";
+import type { AirgapLock, LockedImageEntry } from "../lock/index.js";
+import { isTagSelection } from "../lock/index.js";
 import type { CarriedImage } from "./write-bundle.js";
 
 /** Rewrites the image entries of `lock` to what `carried` holds. */

@@ -7,8 +7,9 @@
 import type { NormalizedConfig } from "../config/normalize.js";
 import { UsageError } from "../core/errors.js";
 import { formatPlatform, type Descriptor, type Platform } from "../core/oci-types.js";
-import { desiredContent, type DesiredContent, type DesiredProblem } from "../resolve/desired-items.js";
-import type { AirgapLock, SourceOpener } from "../resolve/index.js";
+import { desiredContent, type DesiredContent, type DesiredProblem } from "../desired/desired-state.js";
+import type { AirgapLock } from "../lock/index.js";
+import type { SourceOpener } from "../sources/index.js";
 import type { BundleImage } from "./write-bundle.js";
 
 interface Wanted {

@@ -13,8 +13,9 @@ import type { Readable } from "node:stream";
 import type { NormalizedConfig } from "../config/normalize.js";
 import { MediaType } from "../core/media-types.js";
 import { Annotation, type Descriptor } from "../core/oci-types.js";
-import type { DesiredProblem } from "../resolve/desired-items.js";
-import { LockIndex, type AirgapLock, type SourceOpener } from "../resolve/index.js";
+import type { DesiredProblem } from "../desired/desired-state.js";
+import { LockIndex, type AirgapLock } from "../lock/index.js";
+import { type SourceOpener } from "../sources/index.js";
 
 /** The artifact type of a carried file. */
 export const FILE_ARTIFACT_TYPE = "application/vnd.airgap.file.v1";

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { AirgapError } from "../core/errors.js";
 import { OciLayoutTar, type LayoutError } from "../oci/layout/index.js";
-import { parseLockFile, type AirgapLock } from "../resolve/index.js";
+import { parseLockFile, type AirgapLock } from "../lock/index.js";
 
 /** Largest lock or config file read out of a bundle. */
 const SMALL_FILE_LIMIT = 64 * 1024 * 1024;

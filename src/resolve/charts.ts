@@ -17,12 +17,12 @@ import type { ChartEntry } from "../config/normalize.js";
 import type { Digest } from "../core/digest.js";
 import { formatReference } from "../core/reference.js";
 import type { ResolveContext } from "./context.js";
-import { chartDownloadUrl, fetchHelmIndex, type HelmIndex } from "./helm-index.js";
-import { chartKey, ociChartRef, originSource, redactLocation } from "./lock-keys.js";
-import type { LockedChart, LockedHelmChart, LockedOciChart } from "./lock-model.js";
+import { chartDownloadUrl, fetchHelmIndex, type HelmIndex } from "../sources/helm-index.js";
+import { chartKey, ociChartRef, originSource, redactLocation } from "../lock/keys.js";
+import type { LockedChart, LockedHelmChart, LockedOciChart } from "../lock/model.js";
 import { manifestFacts } from "./manifest-facts.js";
 import { summarizeTags } from "./images.js";
-import { newestInRange, SEMVER_OPTIONS } from "./version-order.js";
+import { newestInRange, SEMVER_OPTIONS } from "../config/version-order.js";
 
 type OciChartEntry = Extract<ChartEntry, { type: "oci" }>;
 type HelmChartEntry = Extract<ChartEntry, { type: "helm" }>;

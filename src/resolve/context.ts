@@ -10,14 +10,14 @@ import type { Logger } from "../core/logger.js";
 import { silentLogger } from "../core/logger.js";
 import type { CallOptions } from "../oci/content.js";
 import { RegistryError } from "../oci/registry/index.js";
-import { ResolveError } from "./errors.js";
-import type { Redactor } from "./lock-file.js";
-import { chartEntryKey, fileEntryKey, imageEntryKey, type AirgapLock, type LockedChart, type LockedFile, type LockedImageEntry } from "./lock-model.js";
+import { ResolveError } from "../sources/errors.js";
+import type { Redactor } from "../lock/file.js";
+import { chartEntryKey, fileEntryKey, imageEntryKey, type AirgapLock, type LockedChart, type LockedFile, type LockedImageEntry } from "../lock/model.js";
 import { Semaphore } from "../core/semaphore.js";
 import type { ResolveProblem, ResolveProblemKind } from "./problems.js";
 import { RefreshPolicy } from "./refresh.js";
-import type { RepositoryName, SourceOpener } from "./sources.js";
-import type { SourceRepository } from "./source-repository.js";
+import type { RepositoryName, SourceOpener } from "../sources/opener.js";
+import type { SourceRepository } from "../sources/source-repository.js";
 
 /** What {@link ResolveContext} is built from (resolveDesired's deps). */
 export interface ResolveContextInit {

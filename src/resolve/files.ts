@@ -16,8 +16,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { FileEntry } from "../config/normalize.js";
 import type { ResolveContext } from "./context.js";
-import { fileIdentity } from "./lock-keys.js";
-import { fileEntryKey, type LockedFile } from "./lock-model.js";
+import { fileIdentity } from "../lock/keys.js";
+import { fileEntryKey, type LockedFile } from "../lock/model.js";
 
 async function hashFile(path: string, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");

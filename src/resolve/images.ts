@@ -14,12 +14,12 @@ import { formatPlatform, type Platform } from "../core/oci-types.js";
 import { formatReference, type ImageReference } from "../core/reference.js";
 import { describePlatform, platformMatches } from "../oci/copy/platform-match.js";
 import type { ResolveContext } from "./context.js";
-import { concreteReference, imageKey, imageSelectionKey, originSource } from "./lock-keys.js";
-import { isTagSelection, type LockedImage, type LockedTagSelection } from "./lock-model.js";
+import { concreteReference, imageKey, imageSelectionKey, originSource } from "../lock/keys.js";
+import { isTagSelection, type LockedImage, type LockedTagSelection } from "../lock/model.js";
 import { manifestFacts } from "./manifest-facts.js";
-import type { SourceRepository } from "./source-repository.js";
-import { canonicalTagFilter, describeTagFilter, redactTagFilter, selectTags } from "./tag-filter.js";
-import { sortNewestFirst } from "./version-order.js";
+import type { SourceRepository } from "../sources/source-repository.js";
+import { canonicalTagFilter, describeTagFilter, redactTagFilter, selectTags } from "../config/tag-filter.js";
+import { sortNewestFirst } from "../config/version-order.js";
 
 /** What image resolution produced. */
 export interface ImageResolution {

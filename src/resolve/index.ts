@@ -1,29 +1,19 @@
 /**
- * Desired state: every image, chart and file of the configuration resolved
- * to what its source holds (digests, sizes, sha256), as the data of
- * airgap.lock. Expected failures are collected as problems across all
- * entries; only aborts and bugs throw.
+ * Resolution: every image, chart and file of the configuration resolved
+ * through sources/ to what its source holds (digests, sizes, sha256), as the
+ * data of airgap.lock (lock/). Expected failures are collected as problems
+ * across all entries; only aborts and bugs throw.
  */
 import type { NormalizedConfig } from "../config/normalize.js";
 import { resolveCharts } from "./charts.js";
 import { ResolveContext, type ResolveContextInit } from "./context.js";
 import { resolveFiles } from "./files.js";
 import { resolveImages } from "./images.js";
-import { sameLockContent } from "./lock-file.js";
-import { LOCK_VERSION, sortLock, type AirgapLock } from "./lock-model.js";
+import { sameLockContent } from "../lock/file.js";
+import { LOCK_VERSION, sortLock, type AirgapLock } from "../lock/model.js";
 import { sortProblems, type ResolveProblem } from "./problems.js";
 
-export { ResolveError, LockFileError, type ResolveErrorCode, type LockFileErrorCode } from "./errors.js";
 export { problemToDiagnostic, hasErrorProblems, sortProblems, type ResolveProblem, type ResolveProblemKind } from "./problems.js";
-export { selectTags, canonicalTagFilter, describeTagFilter, type CanonicalTagFilter, type TagSelection } from "./tag-filter.js";
-export { sortNewestFirst, naturalCompare, parseTagVersion, newestInRange } from "./version-order.js";
-export * from "./lock-model.js";
-export { parseLockFile, readLockFile, writeLockFile, serializeLock, canonicalLock, sameLockContent, type Redactor, type LockWriteOptions, type LockWriteResult, type LockFileReadResult } from "./lock-file.js";
-export { imageKey, imageSelectionKey, chartKey, fileKey, fileIdentity, concreteReference, ociChartRef, redactLocation, lockFilePath, DEFAULT_TAG, type LockKeyOptions } from "./lock-keys.js";
-export { LockIndex, compareLock, type LockComparison, type LockGap, type LockedImagesLookup } from "./lock-lookup.js";
-export { SourceOpener, registrySourceUrl, sourceCredentials, type SourceOpenerOptions, type RepositoryName } from "./sources.js";
-export type { SourceRepository, SourceManifest } from "./source-repository.js";
-export { mkeArchiveName, parseMkeArchiveName } from "./archive-directory.js";
 export { DEFAULT_RESOLVE_CONCURRENCY } from "./context.js";
 
 /** What {@link resolveDesired} needs besides the config. */

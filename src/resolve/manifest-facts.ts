@@ -7,9 +7,9 @@ import type { Digest } from "../core/digest.js";
 import { isImageManifestMediaType, isIndexMediaType } from "../core/media-types.js";
 import { formatPlatform, type Descriptor, type Platform } from "../core/oci-types.js";
 import type { CallOptions } from "../oci/content.js";
-import { ResolveError } from "./errors.js";
-import type { LockedChildManifest, LockedManifest } from "./lock-model.js";
-import type { SourceManifest, SourceRepository } from "./source-repository.js";
+import { ResolveError } from "../sources/errors.js";
+import type { LockedChildManifest, LockedManifest } from "../lock/model.js";
+import type { SourceManifest, SourceRepository } from "../sources/source-repository.js";
 
 /** Facts of a root manifest, with its children when it is an index. */
 export interface ManifestFacts extends LockedManifest {

@@ -5,7 +5,7 @@
  * like validation does.
  */
 import type { Diagnostic } from "../core/diagnostics.js";
-import { naturalCompare } from "./version-order.js";
+import { naturalCompare } from "../config/version-order.js";
 
 /**
  * What went wrong, for scripts and tests:

@@ -13,7 +13,7 @@
  */
 import type { ChartEntry, FileEntry } from "../config/normalize.js";
 import { parseReference, type ImageReference } from "../core/reference.js";
-import { lockFilePath } from "./lock-keys.js";
+import { lockFilePath } from "../lock/keys.js";
 
 interface Selector {
   readonly text: string;

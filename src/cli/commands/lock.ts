@@ -5,7 +5,9 @@
  */
 import { ConfigError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
-import { problemToDiagnostic, readLockFile, resolveDesired, SourceOpener, writeLockFile } from "../../resolve/index.js";
+import { readLockFile, writeLockFile } from "../../lock/index.js";
+import { SourceOpener } from "../../sources/index.js";
+import { problemToDiagnostic, resolveDesired } from "../../resolve/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";

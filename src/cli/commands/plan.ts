@@ -8,7 +8,7 @@ import { ConfigError, UsageError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
 import { hasChanges } from "../../plan/model.js";
 import { createPlanFile, writePlanFile } from "../../plan/plan-file.js";
-import { SourceOpener } from "../../resolve/index.js";
+import { SourceOpener } from "../../sources/index.js";
 import { openBundle } from "../../bundle/read-bundle.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";

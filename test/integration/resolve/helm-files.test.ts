@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeAgents } from "../../../src/oci/registry/index.js";
-import { compareLock, serializeLock, type AirgapLock, type LockedHelmChart } from "../../../src/resolve/index.js";
+import { compareLock, serializeLock, type AirgapLock, type LockedHelmChart } from "../../../src/lock/index.js";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
 import { makeTempDir, type TempDir } from "../../harness/tmp.js";
 import { configFrom, problemLines, resolve, type TestConfig } from "./helpers.js";

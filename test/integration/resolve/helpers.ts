@@ -4,7 +4,8 @@
  */
 import { normalizeConfig, type NormalizedConfig } from "../../../src/config/normalize.js";
 import { redactValues } from "../../../src/core/redact.js";
-import { resolveDesired, SourceOpener, type ResolveDeps, type ResolveResult } from "../../../src/resolve/index.js";
+import { SourceOpener } from "../../../src/sources/index.js";
+import { resolveDesired, type ResolveDeps, type ResolveResult } from "../../../src/resolve/index.js";
 import { Transport } from "../../../src/oci/registry/index.js";
 import { loadYaml } from "../../helpers/config.js";
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeAgents } from "../../../src/oci/registry/index.js";
-import { serializeLock } from "../../../src/resolve/index.js";
+import { serializeLock } from "../../../src/lock/index.js";
 import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { configFrom, resolve } from "./helpers.js";

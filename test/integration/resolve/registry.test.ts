@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeAgents } from "../../../src/oci/registry/index.js";
-import { compareLock, isTagSelection, serializeLock, type AirgapLock, type LockedImage, type LockedTagSelection } from "../../../src/resolve/index.js";
+import { compareLock, isTagSelection, serializeLock, type AirgapLock, type LockedImage, type LockedTagSelection } from "../../../src/lock/index.js";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.js";
 import { DEFAULT_IMAGE_SPECS, generateImages, LINUX_AMD64, pushImages, type ImageSpec, type TestImage } from "../../harness/images.js";
 import { getFreePort } from "../../harness/ports.js";

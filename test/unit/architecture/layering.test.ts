@@ -1,6 +1,8 @@
 /**
  * The layering of DESIGN §6, enforced: core imports nothing of ours; oci
- * knows no config; ui does no network; plugins import only the sdk.
+ * knows no config; ui does no network; plugins import only the sdk; and the
+ * pipeline folders (config → sources → resolve → lock → desired → observe →
+ * plan → apply) import only what comes before them.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -44,7 +46,7 @@ function violations(dir: string, allowed: (target: string, file: string) => bool
   return sourceFiles(dir).flatMap((file) => importsOf(file).filter((s) => !allowed(target(file, s), file)).map((s) => `${file} imports ${s}`));
 }
 
-const NETWORK = ["undici", "node:http", "node:https", "node:net", "node:tls", "node:dgram", "src/oci", "src/providers", "src/observe", "src/resolve", "src/apply"];
+const NETWORK = ["undici", "node:http", "node:https", "node:net", "node:tls", "node:dgram", "src/oci", "src/providers", "src/observe", "src/sources", "src/resolve", "src/desired", "src/apply"];
 
 describe("layering (DESIGN §6)", () => {
   it("finds the source files it checks", () => {
@@ -57,12 +59,30 @@ describe("layering (DESIGN §6)", () => {
   });
 
   it("oci knows nothing of airgap.yaml, plans, providers or views", () => {
-    const forbidden = ["src/config", "src/plan", "src/apply", "src/ui", "src/cli", "src/providers", "src/resolve", "src/observe", "src/cluster", "src/sdk"];
+    const forbidden = ["src/config", "src/plan", "src/apply", "src/ui", "src/cli", "src/providers", "src/sources", "src/resolve", "src/lock", "src/desired", "src/observe", "src/cluster", "src/sdk", "src/bundle"];
     expect(violations("src/oci", (t) => !forbidden.includes(t) && !t.startsWith("plugins/"))).toEqual([]);
   });
 
   it("config does no network and knows no views", () => {
     expect(violations("src/config", (t) => !NETWORK.includes(t) && !["src/ui", "src/cli", "src/plan", "src/apply"].includes(t))).toEqual([]);
+  });
+
+  it("sources open upstream content and know nothing of the lock, plans or targets", () => {
+    const allowed = ["src/sources", "src/core", "src/config", "src/oci", "src/fs"];
+    expect(violations("src/sources", (t) => !t.startsWith("src/") || allowed.includes(t))).toEqual([]);
+  });
+
+  it("the lock is data and a file: no network, no sources", () => {
+    expect(violations("src/lock", (t) => !NETWORK.includes(t) && ["src/lock", "src/core", "src/config", "src/fs"].includes(t) || !t.startsWith("src/") && !NETWORK.includes(t))).toEqual([]);
+  });
+
+  it("resolve turns config and sources into a lock, and knows nothing of targets", () => {
+    const allowed = ["src/resolve", "src/core", "src/config", "src/oci", "src/sources", "src/lock"];
+    expect(violations("src/resolve", (t) => !t.startsWith("src/") || allowed.includes(t))).toEqual([]);
+  });
+
+  it("the plan model, diff and plan file do no network and know no sources", () => {
+    expect(violations("src/plan", (t) => !NETWORK.includes(t) && (!t.startsWith("src/") || ["src/plan", "src/core", "src/fs"].includes(t)))).toEqual([]);
   });
 
   it("ui never touches the network or loads config", () => {

@@ -29,8 +29,8 @@ import {
   type LockedFile,
   type LockedImageEntry,
   type LockedManifest,
-} from "./lock-model.js";
-import { canonicalTagFilter, redactTagFilter, type CanonicalTagFilter } from "./tag-filter.js";
+} from "./model.js";
+import { canonicalTagFilter, redactTagFilter, type CanonicalTagFilter } from "../config/tag-filter.js";
 
 /** Replaces secrets in a string; applied to every string written. */
 export type Redactor = (text: string) => string;

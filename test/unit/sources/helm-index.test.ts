@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ResolveError } from "../../../src/resolve/errors.js";
-import { chartDownloadUrl, parseHelmIndex } from "../../../src/resolve/helm-index.js";
+import { ResolveError } from "../../../src/sources/errors.js";
+import { chartDownloadUrl, parseHelmIndex } from "../../../src/sources/helm-index.js";
 
 const INDEX = `apiVersion: v1
 entries:

@@ -1,8 +1,7 @@
 /**
- * The failure families of resolution. Expected outcomes (a tag that does not
- * exist, a filter that selects nothing) are {@link ResolveProblem}s collected
- * across all entries; these errors are for what stops one entry or the whole
- * command: an unusable source, an unreadable lock file.
+ * The failure family of sources. Expected outcomes of resolution (a tag that
+ * does not exist, a filter that selects nothing) are problems collected across
+ * all entries; this error is for what stops one entry: an unusable source.
  */
 import { AirgapError } from "../core/errors.js";
 
@@ -27,25 +26,5 @@ export class ResolveError extends AirgapError {
   constructor(code: ResolveErrorCode, message: string, options?: { readonly pointer?: string; readonly cause?: unknown }) {
     super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.pointer = options?.pointer;
-  }
-}
-
-/**
- * Stable codes of {@link LockFileError}:
- * - `LOCK_INVALID`: not JSON (truncated, merge conflict) or not the shape of an airgap.lock;
- * - `LOCK_VERSION`: written by a newer airgap (or an unknown version);
- * - `LOCK_READ`: the file exists but cannot be read.
- */
-export type LockFileErrorCode = "LOCK_INVALID" | "LOCK_VERSION" | "LOCK_READ";
-
-/** airgap.lock cannot be used; the message says what is wrong and what to do. */
-export class LockFileError extends AirgapError {
-  declare readonly code: LockFileErrorCode;
-  /** The lock file's path (or display name). */
-  readonly path: string;
-
-  constructor(code: LockFileErrorCode, path: string, message: string, options?: { readonly cause?: unknown }) {
-    super(code, `${path}: ${message}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
-    this.path = path;
   }
 }

@@ -9,7 +9,7 @@
  * and entries are identified by the keys below, so a lock read from disk and
  * one just resolved compare equal when the facts are equal.
  */
-import type { CanonicalTagFilter } from "./tag-filter.js";
+import type { CanonicalTagFilter } from "../config/tag-filter.js";
 
 /** The lock format this airgap reads and writes; a newer one is refused. */
 export const LOCK_VERSION = 1 as const;

@@ -19,7 +19,7 @@
  */
 import picomatch from "picomatch";
 import semver from "semver";
-import type { TagFilter } from "../config/generated/airgap-config.js";
+import type { TagFilter } from "./generated/airgap-config.js";
 import { parseTagVersion, SEMVER_OPTIONS, sortNewestFirst } from "./version-order.js";
 
 /** A filter in one shape: the list form `[a, b]` becomes `{ list: [a, b] }`. */

@@ -8,9 +8,9 @@ import { relative, sep } from "node:path";
 import type { ChartEntry, ContentOrigin, FileEntry, ImageEntry } from "../config/normalize.js";
 import { formatReference, type ImageReference } from "../core/reference.js";
 import { redactUrl } from "../core/redact.js";
-import type { Redactor } from "./lock-file.js";
-import { concreteImageKey, fileEntryKey, selectionKey } from "./lock-model.js";
-import { redactTagFilter } from "./tag-filter.js";
+import type { Redactor } from "./file.js";
+import { concreteImageKey, fileEntryKey, selectionKey } from "./model.js";
+import { redactTagFilter } from "../config/tag-filter.js";
 
 /** Options shared by the key functions. */
 export interface LockKeyOptions {

@@ -13,9 +13,9 @@ import { parseReference, type ImageReference } from "../core/reference.js";
 import { describeCopy, CopyCoordinator } from "../oci/copy/index.js";
 import { formatAddress } from "../plan/address.js";
 import type { DesiredItem } from "../plan/diff.js";
-import { LockIndex } from "./lock-lookup.js";
-import type { AirgapLock, LockedManifest } from "./lock-model.js";
-import type { SourceOpener } from "./sources.js";
+import { LockIndex } from "../lock/lookup.js";
+import type { AirgapLock, LockedManifest } from "../lock/model.js";
+import type { SourceOpener } from "../sources/opener.js";
 
 /** Where one change's content comes from. */
 export interface ContentSource {

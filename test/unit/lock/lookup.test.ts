@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { normalizeConfig, type NormalizedConfig } from "../../../src/config/normalize.js";
-import type { AirgapLock } from "../../../src/resolve/lock-model.js";
-import { compareLock, LockIndex } from "../../../src/resolve/lock-lookup.js";
+import type { AirgapLock } from "../../../src/lock/model.js";
+import { compareLock, LockIndex } from "../../../src/lock/lookup.js";
 import { RefreshPolicy } from "../../../src/resolve/refresh.js";
 import { loadYaml } from "../../helpers/config.js";
 

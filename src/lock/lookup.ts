@@ -6,8 +6,8 @@
  */
 import type { ChartEntry, FileEntry, ImageEntry, NormalizedConfig } from "../config/normalize.js";
 import { formatReference } from "../core/reference.js";
-import { chartKey, fileKey, imageKey, imageSelectionKey, concreteReference, ociChartRef, redactLocation, type LockKeyOptions } from "./lock-keys.js";
-import { chartEntryKey, concreteImageKey, fileEntryKey, imageEntryKey, isTagSelection, type AirgapLock, type LockedChart, type LockedFile, type LockedImage, type LockedImageEntry } from "./lock-model.js";
+import { chartKey, fileKey, imageKey, imageSelectionKey, concreteReference, ociChartRef, redactLocation, type LockKeyOptions } from "./keys.js";
+import { chartEntryKey, concreteImageKey, fileEntryKey, imageEntryKey, isTagSelection, type AirgapLock, type LockedChart, type LockedFile, type LockedImage, type LockedImageEntry } from "./model.js";
 
 /** The concrete images an entry stands for (one, or a filter's selection), or why the lock cannot say. */
 export type LockedImagesLookup = { readonly found: true; readonly images: readonly LockedImage[] } | { readonly found: false; readonly reason: string };

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { redactValues } from "../../../src/core/redact.js";
-import { LockFileError } from "../../../src/resolve/errors.js";
-import { parseLockFile, readLockFile, serializeLock, writeLockFile } from "../../../src/resolve/lock-file.js";
-import type { AirgapLock } from "../../../src/resolve/lock-model.js";
+import { LockFileError } from "../../../src/lock/errors.js";
+import { parseLockFile, readLockFile, serializeLock, writeLockFile } from "../../../src/lock/file.js";
+import type { AirgapLock } from "../../../src/lock/model.js";
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { canonicalTagFilter, describeTagFilter, selectTags } from "../../../src/resolve/tag-filter.js";
-import { naturalCompare, newestInRange, parseTagVersion, sortNewestFirst } from "../../../src/resolve/version-order.js";
+import { canonicalTagFilter, describeTagFilter, selectTags } from "../../../src/config/tag-filter.js";
+import { naturalCompare, newestInRange, parseTagVersion, sortNewestFirst } from "../../../src/config/version-order.js";
 
 const TAGS = ["1.0.0", "1.0.1", "1.1.0", "1.2.0-rc.1", "1.2.0", "v1.3.0", "2.0.0", "2.1.0-beta.2", "latest", "1.2.0-debug", "stable"];
 

@@ -1,0 +1,11 @@
+/**
+ * airgap.lock: the model (every desired source reference resolved to digests,
+ * sizes and sha256), its file on disk, the keys that tie airgap.yaml entries
+ * to lock entries, and lookups of the config against a lock. No network: the
+ * lock is written by resolve/ and read by desired/, bundle/ and the CLI.
+ */
+export * from "./model.js";
+export { LockFileError, type LockFileErrorCode } from "./errors.js";
+export { parseLockFile, readLockFile, writeLockFile, serializeLock, canonicalLock, sameLockContent, type Redactor, type LockWriteOptions, type LockWriteResult, type LockFileReadResult } from "./file.js";
+export { imageKey, imageSelectionKey, chartKey, fileKey, fileIdentity, concreteReference, ociChartRef, redactLocation, lockFilePath, DEFAULT_TAG, type LockKeyOptions } from "./keys.js";
+export { LockIndex, compareLock, type LockComparison, type LockGap, type LockedImagesLookup } from "./lookup.js";
