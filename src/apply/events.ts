@@ -2,6 +2,7 @@
  * Typed apply events: the one stream the Ink, plain and JSON views render,
  * keyed by the same addresses as the plan.
  */
+import type { FailureFacts } from "../core/errors.js";
 import type { ChangeAction } from "../plan/model.js";
 
 /** Apply began: what it will do. */
@@ -36,11 +37,11 @@ export interface ChangeDoneEvent {
   readonly digest?: string;
 }
 
-/** One change failed; the others go on. */
+/** One change failed; the others go on. The error keeps its facts (status, server codes, temporary) for machines. */
 export interface ChangeFailedEvent {
   readonly type: "change-failed";
   readonly address: string;
-  readonly error: string;
+  readonly error: FailureFacts;
 }
 
 /** Apply finished (or was interrupted): what was done. */
@@ -57,7 +58,7 @@ export interface ApplySummary {
   readonly notStarted: number;
   readonly bytesMoved: number;
   readonly interrupted: boolean;
-  readonly failures: readonly { readonly address: string; readonly error: string }[];
+  readonly failures: readonly { readonly address: string; readonly error: FailureFacts }[];
 }
 
 /** Any apply event. */

@@ -1,131 +1,207 @@
 /**
  * The executor: runs exactly the changes of a plan. Prerequisites first,
  * then content through one copy coordinator (every blob moves once across
- * the whole plan, later repositories mount it), deletions last. Work is
- * spread across artifacts, bounded by `parallelism`. One failed change does
- * not stop the others; an abort stops everything in flight, and no tag ever
+ * the whole plan, later repositories mount it) and cluster settings files,
+ * deletions last. Work is spread across changes, bounded by `parallelism`,
+ * which also bounds the blob transfers in flight. One failed change does not
+ * stop the others; an abort stops everything in flight, and no tag ever
  * points at an incomplete image because tags are written last.
+ *
+ * It switches on the plan's union: each variant carries exactly what its
+ * step needs, so nothing is re-checked here.
  */
+import { resolve } from "node:path";
+import { AirgapError, failureFacts, type FailureFacts } from "../core/errors.js";
 import type { Descriptor } from "../core/oci-types.js";
 import { parsePlatform } from "../core/oci-types.js";
 import { mapLimit } from "../core/concurrency.js";
+import { writeFileAtomic } from "../fs/atomic-file.js";
 import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, copyGraph } from "../oci/copy/index.js";
-import type { PlannedChange } from "../plan/model.js";
-import type { Plan } from "../plan/model.js";
+import type { ArtifactCreate, ArtifactDelete, ArtifactUpdate, OutputWrite, Plan, PlannedChange, PrerequisiteChange } from "../plan/model.js";
 import type { Provider } from "../sdk/provider.js";
 import type { ApplyEvent, ApplySummary } from "./events.js";
 
 /** Everything the executor needs besides the plan. */
 export interface ExecutorOptions {
   readonly providers: ReadonlyMap<string, Provider>;
-  /** The upstream reader for an image or chart change. */
-  openSource(change: PlannedChange): Promise<ContentReader>;
-  /** Artifacts in flight at once. */
+  /** The upstream reader for an artifact change. */
+  openSource(change: ArtifactCreate | ArtifactUpdate): Promise<ContentReader>;
+  /** Changes in flight at once, and blob transfers in flight at once. */
   readonly parallelism: number;
+  /** Directory that cluster output paths are relative to (airgap.yaml's). */
+  readonly baseDir?: string;
   readonly signal: AbortSignal;
   readonly onEvent: (event: ApplyEvent) => void;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** A step cannot run as planned (no provider for it, upstream moved since the plan); the facts go to change-failed. */
+export class ApplyStepError extends AirgapError {
+  constructor(message: string) {
+    super("APPLY_STEP", message);
+  }
+}
+
+/**
+ * Who the plan said moves each blob (`registry|digest` → address): bytes
+ * are credited to that change whichever copy happens to upload them, so
+ * apply's per-change account matches the plan's.
+ */
+function uploadOwners(plan: Plan): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const c of plan.changes) {
+    if ((c.kind === "image" || c.kind === "chart" || c.kind === "referrer") && (c.action === "create" || c.action === "update")) {
+      for (const u of c.uploads) owners.set(`${c.registry}|${u.digest}`, c.address);
+    }
+  }
+  return owners;
 }
 
 /** Runs a plan's changes; never throws for a failed change: the summary lists failures. */
 export async function executePlan(plan: Plan, options: ExecutorOptions): Promise<ApplySummary> {
   const work = plan.changes.filter((c) => c.action !== "no-op");
-  const coordinator = new CopyCoordinator({ concurrency: Math.max(4, options.parallelism) });
-  const failures: { address: string; error: string }[] = [];
+  const parallelism = Math.max(1, options.parallelism);
+  const coordinator = new CopyCoordinator({ concurrency: parallelism });
+  const owners = uploadOwners(plan);
+  const credited = new Map<string, number>();
+  const credit = (registry: string, digest: string, runner: string, bytes: number) => {
+    const owner = owners.get(`${registry}|${digest}`) ?? runner;
+    credited.set(owner, (credited.get(owner) ?? 0) + bytes);
+  };
+  const failures: { address: string; error: FailureFacts }[] = [];
   let done = 0;
-  let bytesMoved = 0;
   let started = 0;
   options.onEvent({ type: "apply-start", changes: work.length, bytes: plan.summary.transferBytes });
 
   const run = async (change: PlannedChange): Promise<void> => {
     if (options.signal.aborted) return;
     started++;
-    options.onEvent({ type: "change-start", address: change.address, action: change.action, bytes: change.transfer ?? 0 });
+    const planned = "transfer" in change ? change.transfer : 0;
+    options.onEvent({ type: "change-start", address: change.address, action: change.action, bytes: planned });
     try {
-      const result = await applyChange(change, options, coordinator, (bytes) => options.onEvent({ type: "change-progress", address: change.address, bytes }));
+      const digest = await applyChange(change, options, coordinator, credit);
       done++;
-      bytesMoved += result.bytesMoved;
-      options.onEvent({ type: "change-done", address: change.address, action: change.action, bytesMoved: result.bytesMoved, ...(result.digest ? { digest: result.digest } : {}) });
+      options.onEvent({ type: "change-done", address: change.address, action: change.action, bytesMoved: credited.get(change.address) ?? 0, ...(digest ? { digest } : {}) });
     } catch (error) {
-      const message = options.signal.aborted ? "interrupted" : errorText(error);
-      failures.push({ address: change.address, error: message });
-      options.onEvent({ type: "change-failed", address: change.address, error: message });
+      const facts = options.signal.aborted ? { message: "interrupted" } : failureFacts(error);
+      failures.push({ address: change.address, error: facts });
+      options.onEvent({ type: "change-failed", address: change.address, error: facts });
     }
   };
 
   // Prerequisites before content, deletions after it: each phase completes before the next starts.
-  const phases = [work.filter((c) => c.kind === "prerequisite"), work.filter((c) => c.kind !== "prerequisite" && c.action !== "delete"), work.filter((c) => c.kind !== "prerequisite" && c.action === "delete")];
-  for (const phase of phases) await mapLimit(phase, Math.max(1, options.parallelism), run);
+  const phases = [work.filter((c) => c.kind === "prerequisite"), work.filter((c) => c.kind !== "prerequisite" && c.action !== "delete"), work.filter((c) => c.action === "delete")];
+  for (const phase of phases) await mapLimit(phase, parallelism, run);
 
   const summary: ApplySummary = {
     done,
     failed: failures.length,
     notStarted: work.length - started,
-    bytesMoved,
+    bytesMoved: [...credited.values()].reduce((a, b) => a + b, 0),
     interrupted: options.signal.aborted,
-    failures: failures.sort((a, b) => a.address.localeCompare(b.address)),
+    failures: failures.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)),
   };
   options.onEvent({ type: "apply-done", summary });
   return summary;
 }
 
-async function applyChange(change: PlannedChange, options: ExecutorOptions, coordinator: CopyCoordinator, progress: (bytes: number) => void): Promise<{ bytesMoved: number; digest?: string }> {
-  const provider = options.providers.get(change.registry);
-  if (!provider) throw new Error(`no provider for registry ${change.registry}`);
-  const call = { signal: options.signal };
+type Credit = (registry: string, digest: string, runner: string, bytes: number) => void;
 
-  if (change.kind === "prerequisite") {
-    if (!provider.applyPrerequisite || !change.provider) throw new Error(`provider of ${change.registry} cannot apply ${change.address}`);
-    const result = await provider.applyPrerequisite({ key: change.address, reason: change.reason, data: change.provider.data }, call);
-    if (result.status === "failed") throw new Error(result.error);
-    return { bytesMoved: 0 };
+/** Applies one change; returns the digest written, when there is one. */
+async function applyChange(change: PlannedChange, options: ExecutorOptions, coordinator: CopyCoordinator, credit: Credit): Promise<string | undefined> {
+  switch (change.kind) {
+    case "prerequisite":
+      return applyPrerequisite(change, options);
+    case "output":
+      if (change.action === "no-op") return undefined;
+      return writeOutput(change, options);
+    case "file":
+      throw new ApplyStepError(`${change.address}: publishing files is not supported by this version of airgap yet`);
+    case "image":
+    case "chart":
+    case "referrer":
+      switch (change.action) {
+        case "no-op":
+          return undefined;
+        case "delete":
+          await deleteArtifact(change, options);
+          return undefined;
+        case "create":
+        case "update":
+          return copyArtifact(change, options, coordinator, credit);
+      }
   }
-  if (change.kind !== "image" && change.kind !== "chart") throw new Error(`${change.kind} changes are not supported by this version of airgap yet`);
-  if (change.repository === undefined) throw new Error(`${change.address} has no target repository`);
+}
 
-  if (change.action === "delete") {
-    if (!provider.deleteTag || change.tag === undefined) throw new Error(`provider of ${change.registry} cannot delete ${change.address}`);
-    await provider.deleteTag(change.repository, change.tag, change.before ?? "", call);
-    return { bytesMoved: 0 };
-  }
+function providerFor(registry: string, options: ExecutorOptions): Provider {
+  const provider = options.providers.get(registry);
+  if (!provider) throw new ApplyStepError(`no provider for registry ${registry}`);
+  return provider;
+}
 
+async function applyPrerequisite(change: PrerequisiteChange, options: ExecutorOptions): Promise<undefined> {
+  const provider = providerFor(change.registry, options);
+  if (!provider.applyPrerequisite) throw new ApplyStepError(`the provider of registry ${change.registry} cannot apply ${change.address}`);
+  const result = await provider.applyPrerequisite({ key: change.address, reason: change.reason, data: change.provider.data }, { signal: options.signal });
+  if (result.status === "failed") throw new ApplyStepError(result.error);
+  return undefined;
+}
+
+async function writeOutput(change: OutputWrite, options: ExecutorOptions): Promise<string> {
+  await writeFileAtomic(resolve(options.baseDir ?? ".", change.path), change.content);
+  return change.after;
+}
+
+async function deleteArtifact(change: ArtifactDelete, options: ExecutorOptions): Promise<void> {
+  const provider = providerFor(change.registry, options);
+  if (!provider.deleteTag) throw new ApplyStepError(`the provider of registry ${change.registry} cannot delete ${change.address}`);
+  await provider.deleteTag(change.repository, change.tag, change.before, { signal: options.signal });
+}
+
+async function copyArtifact(change: ArtifactCreate | ArtifactUpdate, options: ExecutorOptions, coordinator: CopyCoordinator, credit: Credit): Promise<string> {
+  const provider = providerFor(change.registry, options);
+  if (!provider.repository) throw new ApplyStepError(`registry ${change.registry} holds no OCI content`);
   const spec = change.copy;
-  if (!spec || !provider.repository) throw new Error(`${change.address}: nothing to copy (the plan has no source) or the target holds no OCI content`);
   const source = await options.openSource(change);
   const target = provider.repository(change.repository);
   const root: Descriptor = { mediaType: spec.sourceMediaType, digest: spec.sourceDigest as Descriptor["digest"], size: spec.sourceSize };
   const platforms = spec.platforms?.map((p) => {
     const parsed = parsePlatform(p);
-    if (!parsed.ok) throw new Error(parsed.reason);
+    if (!parsed.ok) throw new ApplyStepError(parsed.reason);
     return parsed.platform;
   });
   const inFlight = new Map<string, number>();
   let moved = 0;
+  const progress = () => {
+    const bytes = moved + [...inFlight.values()].reduce((a, b) => a + b, 0);
+    options.onEvent({ type: "change-progress", address: change.address, bytes: Math.min(bytes, change.transfer) });
+  };
   const result = await copyGraph(source, target, root, {
-    ...call,
+    signal: options.signal,
     preserveDigests: spec.preserveDigests,
     ...(platforms ? { platforms } : {}),
     coordinator,
     onEvent(event) {
       if (event.type === "blob-progress") {
         inFlight.set(event.descriptor.digest, event.bytes);
-        progress(moved + [...inFlight.values()].reduce((a, b) => a + b, 0));
+        progress();
       } else if (event.type === "blob-done") {
         inFlight.delete(event.descriptor.digest);
-        if (event.how === "uploaded") moved += event.bytes;
-        progress(moved + [...inFlight.values()].reduce((a, b) => a + b, 0));
+        if (event.how === "uploaded") {
+          moved += event.bytes;
+          credit(change.registry, event.descriptor.digest, change.address, event.bytes);
+        }
+        progress();
+      } else if (event.type === "manifest-done" && event.how === "pushed") {
+        credit(change.registry, event.descriptor.digest, change.address, event.descriptor.size);
       }
     },
   });
   if (result.root.digest !== change.after) {
-    throw new Error(`the source now yields ${result.root.digest}, not the planned ${change.after ?? "?"}: the upstream content changed since the plan; nothing was tagged. Run \`airgap plan\` again`);
+    throw new ApplyStepError(`the source now yields ${result.root.digest}, not the planned ${change.after}: the upstream content changed since the plan; nothing was tagged. Run \`airgap plan\` again`);
   }
   options.signal.throwIfAborted();
-  // The tag last: only now does the target point at the complete image. Digest-pinned images stay untagged.
-  if (change.tag !== undefined) await target.tag(result.root, change.tag, call);
-  return { bytesMoved: moved, digest: result.root.digest };
+  // The tag last: only now does the target point at the complete image. Digest-pinned content stays untagged.
+  if (change.tag !== undefined) await target.tag(result.root, change.tag, { signal: options.signal });
+  return result.root.digest;
 }

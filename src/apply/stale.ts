@@ -3,6 +3,9 @@
  * will change must still hold what the plan saw. Otherwise the reviewed plan
  * no longer describes what apply would do (Terraform's "Saved plan is stale").
  */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { AirgapError } from "../core/errors.js";
 import { mapLimit } from "../core/concurrency.js";
 import type { PlannedChange } from "../plan/model.js";
@@ -21,15 +24,38 @@ export class StalePlanError extends AirgapError {
   }
 }
 
-/** Throws StalePlanError when any target tag moved since `before` was observed. */
-export async function assertNotStale(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, signal?: AbortSignal): Promise<void> {
-  const checked = changes.filter((c) => c.action !== "no-op" && c.repository !== undefined && c.tag !== undefined);
+/** What a change expects to find before it runs (`absent` for a create), or undefined when it is not checked. */
+async function nowAndPlanned(change: PlannedChange, providers: ReadonlyMap<string, Provider>, baseDir: string, signal?: AbortSignal): Promise<{ now: string; planned: string } | undefined> {
+  if (change.action === "no-op") return undefined;
+  switch (change.kind) {
+    case "image":
+    case "chart":
+    case "referrer": {
+      if (change.tag === undefined) return undefined;
+      const store = providers.get(change.registry)?.repository?.(change.repository);
+      if (!store) return undefined;
+      const now = (await store.resolve(change.tag, signal ? { signal } : {}))?.digest ?? "absent";
+      return { now, planned: change.action === "create" ? "absent" : change.before };
+    }
+    case "output": {
+      const text = await readFile(resolve(baseDir, change.path)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return undefined;
+        throw error;
+      });
+      const now = text === undefined ? "absent" : `sha256:${createHash("sha256").update(text).digest("hex")}`;
+      return { now, planned: change.before ?? "absent" };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Throws StalePlanError when any target object moved since `before` was observed. */
+export async function assertNotStale(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, options: { readonly signal?: AbortSignal; readonly baseDir?: string; readonly concurrency?: number } = {}): Promise<void> {
   const changed: { address: string; planned: string; now: string }[] = [];
-  await mapLimit(checked, 16, async (change) => {
-    const store = providers.get(change.registry)?.repository?.(change.repository!);
-    if (!store) return;
-    const now = (await store.resolve(change.tag!, signal ? { signal } : {}))?.digest;
-    if ((now ?? "absent") !== (change.before ?? "absent")) changed.push({ address: change.address, planned: change.before ?? "absent", now: now ?? "absent" });
+  await mapLimit(changes, options.concurrency ?? 16, async (change) => {
+    const found = await nowAndPlanned(change, providers, options.baseDir ?? ".", options.signal);
+    if (found && found.now !== found.planned) changed.push({ address: change.address, ...found });
   });
   if (changed.length > 0) throw new StalePlanError(changed.sort((a, b) => a.address.localeCompare(b.address)));
 }

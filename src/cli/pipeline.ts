@@ -10,11 +10,11 @@ import { AirgapError, UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { observeTargets } from "../observe/observe.js";
 import { matchesTarget } from "../plan/address.js";
-import { diff } from "../plan/diff.js";
+import { diff, protectedContent } from "../plan/diff.js";
 import type { Plan } from "../plan/model.js";
 import { createProvider } from "../providers/load.js";
 import { createOciToolkit } from "../providers/toolkit.js";
-import { desiredState, type DesiredState } from "../desired/desired-state.js";
+import { desiredContent, desiredState, type DesiredState } from "../desired/desired-state.js";
 import { compareLock, readLockFile, type AirgapLock } from "../lock/index.js";
 import { type SourceOpener } from "../sources/index.js";
 import { problemToDiagnostic, resolveDesired } from "../resolve/index.js";
@@ -117,14 +117,31 @@ export async function makePlan(
 ): Promise<Planned> {
   checkTargets(session, options.targets);
   const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock, ...(options.bundle ? { bundle: options.bundle } : {}) });
-  const desired = await desiredState(session.config, lock.lock, opener, { signal: options.signal, concurrency: options.parallelism, redact: session.redact });
+  const isSelected = (address: string, registry: string | undefined) => selected(options.targets, address, registry ?? "");
+  const { prune: allPrune } = desiredContent(session.config, lock.lock, { redact: session.redact });
+  const prune = allPrune.filter((p) => isSelected(`bundle.${p.bundle}.${p.kind}`, p.registry));
+  // Filters never widen an action: what prune must keep comes from every bundle that lands in a pruned repository.
+  const pruned = new Set(prune.map((p) => `${p.registry}|${p.repository}`));
+  const desired = await desiredState(session.config, lock.lock, opener, {
+    signal: options.signal,
+    concurrency: options.parallelism,
+    redact: session.redact,
+    needed: (c) => isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
+  });
   const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
   if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
-  const items = desired.items.filter((i) => selected(options.targets, i.address, i.registry));
-  const prune = desired.prune.filter((p) => selected(options.targets, `bundle.${p.bundle}.${p.kind}`, p.registry));
+  const items = desired.items.filter((i) => isSelected(i.address, i.registry));
   const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger);
-  const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism * 2 });
-  const plan = diff({ desired: items, observed: observed.observed, presentBlobs: observed.presentBlobs, pruneCandidates: observed.pruneCandidates });
+  const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
+  const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
+  const plan = diff({
+    desired: items,
+    observed: observed.observed,
+    presentBlobs: observed.presentBlobs,
+    pruneCandidates: observed.pruneCandidates,
+    protected: protectedContent(desired.items),
+    prerequisites: observed.prerequisites,
+  });
   if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
   return { plan, desired, providers, lock, warnings: problems };
 }
@@ -138,8 +155,8 @@ async function assertBundleSuffices(bundle: OpenBundle, plan: Plan, items: reado
   const changing = new Set(plan.changes.filter((c) => c.action === "create" || c.action === "update").map((c) => c.address));
   const missing: Diagnostic[] = [];
   for (const item of items) {
-    if (!changing.has(item.address)) continue;
-    for (const blob of item.blobs) {
+    if (!changing.has(item.address) || item.kind === "file") continue;
+    for (const blob of item.content) {
       if (present.get(item.registry)?.has(blob.digest)) continue;
       if (await bundle.tar.hasBlob({ mediaType: "application/octet-stream", digest: blob.digest as Descriptor["digest"], size: blob.size })) continue;
       missing.push({ severity: "error", message: `${item.address}: blob ${blob.digest} (${blob.size} bytes) is neither in the bundle nor in registry ${item.registry}` });

@@ -40,3 +40,35 @@ export class InternalError extends AirgapError {
     super("INTERNAL", `internal error: ${message} (this is a bug in airgap; please report it)`, options);
   }
 }
+
+/**
+ * The facts of a failure as plain data, for events, observations and JSON
+ * output: the message, airgap's stable code, and, when a registry or server
+ * answered, its HTTP status, its own error codes and whether a later retry
+ * may help. Read by duck typing so that core imports nothing.
+ */
+export interface FailureFacts {
+  readonly message: string;
+  /** airgap's stable code (`REGISTRY_HTTP`, `LAYOUT_LOCKED`, …), when the error has one. */
+  readonly code?: string;
+  /** HTTP status, when a server answered. */
+  readonly status?: number;
+  /** The server's own error codes (OCI `errors[].code`, Harbor's, ECR's `__type`). */
+  readonly serverCodes?: readonly string[];
+  /** True when the same request may succeed later (429, 5xx, connection failures). */
+  readonly temporary?: boolean;
+}
+
+/** The facts of any thrown value, keeping what the error carries. */
+export function failureFacts(error: unknown): FailureFacts {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const e = error as Error & { code?: unknown; status?: unknown; errors?: unknown; temporary?: unknown };
+  const serverCodes = Array.isArray(e.errors) ? e.errors.map((x: { code?: unknown }) => x?.code).filter((c): c is string => typeof c === "string") : [];
+  return {
+    message: error.message,
+    ...(error instanceof AirgapError ? { code: error.code } : {}),
+    ...(typeof e.status === "number" ? { status: e.status } : {}),
+    ...(serverCodes.length > 0 ? { serverCodes } : {}),
+    ...(typeof e.temporary === "boolean" ? { temporary: e.temporary } : {}),
+  };
+}

@@ -12,7 +12,7 @@ import { formatPlatform, type Descriptor, type Platform } from "../core/oci-type
 import { parseReference, type ImageReference } from "../core/reference.js";
 import { describeCopy, CopyCoordinator } from "../oci/copy/index.js";
 import { formatAddress } from "../plan/address.js";
-import type { DesiredItem } from "../plan/diff.js";
+import type { DesiredArtifact, DesiredItem } from "../plan/diff.js";
 import { LockIndex } from "../lock/lookup.js";
 import type { AirgapLock, LockedManifest } from "../lock/model.js";
 import type { SourceOpener } from "../sources/opener.js";
@@ -78,13 +78,21 @@ export async function desiredState(
   config: NormalizedConfig,
   lock: AirgapLock,
   opener: SourceOpener,
-  options: { readonly signal?: AbortSignal; readonly concurrency?: number; readonly describe?: boolean; readonly redact?: (text: string) => string } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly concurrency?: number;
+    readonly describe?: boolean;
+    /** Which entries to describe (read manifests for); the rest only give their sources. Default: all. */
+    readonly needed?: (content: DesiredContent) => boolean;
+    readonly redact?: (text: string) => string;
+  } = {},
 ): Promise<DesiredState> {
-  const { content: pending, problems, prune } = desiredContent(config, lock, options);
+  const { content: all, problems, prune } = desiredContent(config, lock, options);
+  const pending = options.needed ? all.filter(options.needed) : all;
   const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
   const call = options.signal ? { signal: options.signal } : {};
   // With describe: false only the sources are wanted (a saved plan carries its own digests).
-  const items = options.describe === false ? [] : await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredItem | undefined> => {
+  const items = options.describe === false ? [] : await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredArtifact | undefined> => {
     let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
     let root: Descriptor | undefined = p.locked ? { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size } : undefined;
     try {
@@ -92,7 +100,6 @@ export async function desiredState(
       root ??= await repository.reader.resolve(p.tag ?? "", call);
       if (!root) throw new Error(`${repository.name} has no ${p.tag ?? "root"}`);
       const described = await describeCopy(repository.reader, root, { ...call, preserveDigests: p.preserveDigests, ...(p.platforms ? { platforms: p.platforms } : {}), coordinator });
-      const blobs = described.content.map((d) => ({ digest: d.digest, size: d.size }));
       return {
         address: p.address,
         kind: p.kind,
@@ -101,8 +108,7 @@ export async function desiredState(
         ...(p.tag !== undefined ? { tag: p.tag } : {}),
         source: p.label,
         digest: described.root.digest,
-        size: blobs.reduce((n, b) => n + b.size, 0),
-        blobs,
+        content: described.content.map((d) => ({ digest: d.digest, size: d.size, mediaType: d.mediaType })),
         copy: {
           sourceDigest: root.digest,
           sourceMediaType: root.mediaType,
@@ -120,8 +126,8 @@ export async function desiredState(
       return undefined;
     }
   });
-  const sources = new Map(pending.map((p) => [p.address, p.source] as const));
-  return { items: items.filter((i): i is DesiredItem => i !== undefined), sources, prune, problems };
+  const sources = new Map(all.map((p) => [p.address, p.source] as const));
+  return { items: items.filter((i): i is DesiredArtifact => i !== undefined), sources, prune, problems };
 }
 
 /**

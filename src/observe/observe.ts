@@ -1,100 +1,199 @@
 /**
  * Observation: what the targets really hold, read-only and concurrent.
- * "Not found" and "repository unknown" are absence, not errors; anything
- * else is `unknown` with the registry's own message, which stops the plan.
+ * "Not found" and "repository unknown" are absence; anything else (401, 403,
+ * 5xx, a timeout) is `unknown` with the failure's facts and stops the plan:
+ * an error is never a reason to re-upload or to blame a bundle.
+ *
+ * A provider with an `observe` capability answers for its objects in one
+ * batched listing (Harbor's artifacts API, ECR's DescribeImages); the rest
+ * are resolved one by one through the provider's repository store. A
+ * provider with `prerequisites` says what must exist before content lands,
+ * and those become changes of their own.
  */
+import { failureFacts, type FailureFacts } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import type { Observation } from "../core/observation.js";
 import type { Descriptor } from "../core/oci-types.js";
 import { mapLimit } from "../core/concurrency.js";
-import type { BlobRef } from "../plan/model.js";
-import type { DesiredItem, Observation, PruneCandidate } from "../plan/diff.js";
-import type { Provider } from "../sdk/provider.js";
+import { formatAddress } from "../plan/address.js";
+import type { BlobRef, PrerequisiteChange } from "../plan/model.js";
+import { ObservationError, type DesiredItem, type PruneCandidate } from "../plan/diff.js";
+import type { Provider, TargetItem } from "../sdk/provider.js";
+import type { PruneScope } from "../desired/desired-state.js";
 
 /** What observation needs to know about the targets. */
 export interface ObserveInput {
   readonly desired: readonly DesiredItem[];
   /** The instantiated provider per target registry name. */
   readonly providers: ReadonlyMap<string, Provider>;
-  /** Repositories to list for prune: registry, repository, and the address scope of their bundle. */
-  readonly prune?: readonly { readonly registry: string; readonly repository: string; readonly bundle: string; readonly kind: "image" | "chart" }[];
+  /** Repositories to list for prune. */
+  readonly prune?: readonly PruneScope[];
   readonly signal?: AbortSignal;
   readonly logger?: Logger;
   /** Requests in flight at once across all targets (each host also has its own limit). */
-  readonly concurrency?: number;
+  readonly concurrency: number;
+  /** The provider (plugin) name of each registry, recorded with its prerequisites. */
+  readonly pluginNames?: ReadonlyMap<string, string>;
 }
 
 /** Everything the diff needs from the targets. */
 export interface ObservedState {
   readonly observed: ReadonlyMap<string, Observation>;
+  /** Per registry: blobs and manifests the target already holds, among those the changes need. */
   readonly presentBlobs: ReadonlyMap<string, ReadonlySet<string>>;
   readonly pruneCandidates: readonly PruneCandidate[];
+  readonly prerequisites: readonly PrerequisiteChange[];
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function targetItem(item: DesiredItem): TargetItem {
+  return item.kind === "file"
+    ? { address: item.address, kind: "file", path: item.path, digest: item.digest }
+    : { address: item.address, kind: item.kind === "referrer" ? "image" : item.kind, repository: item.repository, ...(item.tag !== undefined ? { tag: item.tag } : {}), digest: item.digest };
 }
 
-/** Observes every desired object, the blobs missing objects need, and prune candidates. */
+function byRegistry<T extends { readonly registry: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    let group = groups.get(item.registry);
+    if (!group) groups.set(item.registry, (group = []));
+    group.push(item);
+  }
+  return groups;
+}
+
+/** Observes every desired object, the blobs that changing objects need, prune candidates and prerequisites. */
 export async function observeTargets(input: ObserveInput): Promise<ObservedState> {
-  const concurrency = input.concurrency ?? 16;
+  const concurrency = Math.max(1, input.concurrency);
   const call = input.signal ? { signal: input.signal } : {};
   const observed = new Map<string, Observation>();
+  const groups = byRegistry(input.desired);
 
-  // Objects: tags (images, charts) through the provider's repository store.
-  await mapLimit(input.desired, concurrency, async (item) => {
-    const provider = input.providers.get(item.registry);
-    if (!provider?.repository || item.repository === undefined) {
-      observed.set(item.address, { state: "absent" });
-      return;
+  // Prerequisites first: what must be created says nothing about what is missing inside it.
+  const prerequisites: PrerequisiteChange[] = [];
+  for (const [registry, items] of groups) {
+    const provider = input.providers.get(registry);
+    if (!provider?.prerequisites) continue;
+    for (const p of await provider.prerequisites(items.map(targetItem), call)) {
+      prerequisites.push({
+        address: formatAddress({ scope: "registry", name: registry, kind: "prerequisite", key: p.key }),
+        kind: "prerequisite",
+        action: "create",
+        registry,
+        reason: p.reason,
+        provider: { name: input.pluginNames?.get(registry) ?? registry, ...(p.data !== undefined ? { data: p.data } : {}) },
+      });
     }
-    try {
-      // An image pinned by digest only is stored untagged: observe it by digest.
-      const found = await provider.repository(item.repository).resolve(item.tag ?? item.digest, call);
-      observed.set(item.address, found ? { state: "present", digest: found.digest } : { state: "absent" });
-    } catch (error) {
-      observed.set(item.address, { state: "unknown", error: message(error) });
-    }
-  });
-
-  // Blobs of objects that will be written: which does the target already hold?
-  const presentBlobs = new Map<string, Set<string>>();
-  const checks = new Map<string, { registry: string; repository: string; blob: BlobRef }>();
-  for (const item of input.desired) {
-    const o = observed.get(item.address);
-    if (item.repository === undefined || (o?.state === "present" && o.digest === item.digest)) continue;
-    for (const blob of item.blobs) checks.set(`${item.registry}|${blob.digest}`, { registry: item.registry, repository: item.repository, blob });
   }
-  await mapLimit([...checks.values()], concurrency, async ({ registry, repository, blob }) => {
+
+  // Objects: a batched listing where the provider has one, else one resolve per object.
+  const rest: DesiredItem[] = [];
+  for (const [registry, items] of groups) {
+    const provider = input.providers.get(registry);
+    if (!provider?.observe) {
+      rest.push(...items);
+      continue;
+    }
+    let answers: ReadonlyMap<string, Observation>;
+    try {
+      answers = await provider.observe(items.map(targetItem), call);
+    } catch (error) {
+      const facts = failureFacts(error);
+      for (const item of items) observed.set(item.address, { state: "unknown", error: facts });
+      continue;
+    }
+    for (const item of items) {
+      const answer = answers.get(item.address);
+      if (answer) observed.set(item.address, answer);
+      else rest.push(item);
+    }
+  }
+  await mapLimit(rest, concurrency, async (item) => observed.set(item.address, await observeOne(item, input.providers.get(item.registry), call)));
+
+  const presentBlobs = await observeBlobs(input, observed, concurrency, call);
+  const pruneCandidates = await observePrune(input, concurrency, call);
+  return { observed, presentBlobs, pruneCandidates, prerequisites };
+}
+
+async function observeOne(item: DesiredItem, provider: Provider | undefined, call: { signal?: AbortSignal }): Promise<Observation> {
+  if (item.kind === "file") {
+    return { state: "unknown", error: { message: `registry ${item.registry} cannot hold files in this version of airgap` } };
+  }
+  if (!provider?.repository) return { state: "unknown", error: { message: `registry ${item.registry} holds no OCI content` } };
+  try {
+    // Content pinned by digest only is stored untagged: observe it by digest.
+    const found = await provider.repository(item.repository).resolve(item.tag ?? item.digest, call);
+    return found ? { state: "present", digest: found.digest } : { state: "absent" };
+  } catch (error) {
+    return { state: "unknown", error: failureFacts(error) };
+  }
+}
+
+/** Which blobs and manifests of changing artifacts each target already holds; a failed check stops the plan. */
+async function observeBlobs(input: ObserveInput, observed: ReadonlyMap<string, Observation>, concurrency: number, call: { signal?: AbortSignal }): Promise<Map<string, Set<string>>> {
+  const checks = new Map<string, { registry: string; repository: string; address: string; blob: BlobRef }>();
+  for (const item of input.desired) {
+    if (item.kind === "file") continue;
+    const o = observed.get(item.address);
+    if (o?.state === "unknown" || (o?.state === "present" && o.digest === item.digest)) continue;
+    for (const blob of item.content) {
+      const key = `${item.registry}|${blob.digest}`;
+      if (!checks.has(key)) checks.set(key, { registry: item.registry, repository: item.repository, address: item.address, blob });
+    }
+  }
+  const present = new Map<string, Set<string>>();
+  const failures: { address: string; error: FailureFacts }[] = [];
+  await mapLimit([...checks.values()], concurrency, async ({ registry, repository, address, blob }) => {
     const store = input.providers.get(registry)?.repository?.(repository);
     if (!store) return;
-    const descriptor = { mediaType: "application/octet-stream", digest: blob.digest, size: blob.size } as Descriptor;
-    const has = await store.exists(descriptor, call).catch(() => false);
+    let has: boolean;
+    try {
+      has = await store.exists({ mediaType: blob.mediaType, digest: blob.digest, size: blob.size } as Descriptor, call);
+    } catch (error) {
+      failures.push({ address: `${address} (${blob.digest})`, error: failureFacts(error) });
+      return;
+    }
     if (!has) return;
-    let set = presentBlobs.get(registry);
-    if (!set) presentBlobs.set(registry, (set = new Set()));
+    let set = present.get(registry);
+    if (!set) present.set(registry, (set = new Set()));
     set.add(blob.digest);
   });
+  if (failures.length > 0) throw new ObservationError(failures.sort((a, b) => (a.address < b.address ? -1 : 1)));
+  return present;
+}
 
-  // Prune: every tag of a pruned repository, with its digest.
-  const pruneCandidates: PruneCandidate[] = [];
-  await mapLimit(input.prune ?? [], concurrency, async (repo) => {
-    const provider = input.providers.get(repo.registry);
+/** Every tag of a pruned repository, with its digest. */
+async function observePrune(input: ObserveInput, concurrency: number, call: { signal?: AbortSignal }): Promise<PruneCandidate[]> {
+  const candidates: PruneCandidate[] = [];
+  const failures: { address: string; error: FailureFacts }[] = [];
+  await mapLimit(input.prune ?? [], concurrency, async (scope) => {
+    const provider = input.providers.get(scope.registry);
     if (!provider?.listTags || !provider.repository) return;
-    const tags = await provider.listTags(repo.repository, call);
-    const store = provider.repository(repo.repository);
+    const where = `registry.${scope.registry}: ${scope.repository}`;
+    let tags: readonly string[];
+    try {
+      tags = await provider.listTags(scope.repository, call);
+    } catch (error) {
+      failures.push({ address: where, error: failureFacts(error) });
+      return;
+    }
+    const store = provider.repository(scope.repository);
     await mapLimit(tags, concurrency, async (tag) => {
-      const found = await store.resolve(tag, call);
-      if (!found) return;
-      pruneCandidates.push({
-        address: `bundle.${repo.bundle}.${repo.kind}[${JSON.stringify(`${repo.registry}/${repo.repository}:${tag}`)}]`,
-        kind: repo.kind,
-        registry: repo.registry,
-        repository: repo.repository,
-        tag,
-        digest: found.digest,
-      });
+      try {
+        const found = await store.resolve(tag, call);
+        if (!found) return;
+        candidates.push({
+          address: formatAddress({ scope: "bundle", name: scope.bundle, kind: scope.kind, key: `${scope.registry}/${scope.repository}:${tag}` }),
+          kind: scope.kind,
+          registry: scope.registry,
+          repository: scope.repository,
+          tag,
+          digest: found.digest,
+        });
+      } catch (error) {
+        failures.push({ address: `${where}:${tag}`, error: failureFacts(error) });
+      }
     });
   });
-  pruneCandidates.sort((a, b) => a.address.localeCompare(b.address));
-  return { observed, presentBlobs, pruneCandidates };
+  if (failures.length > 0) throw new ObservationError(failures.sort((a, b) => (a.address < b.address ? -1 : 1)));
+  return candidates.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }

@@ -1,25 +1,30 @@
 /**
  * The plan: plain, JSON-serialisable data that the diff produces, the views
  * render, the plan file stores and the executor runs. Nothing here does I/O.
- * Fields document what apply may rely on (Terraform's plans package).
+ *
+ * A change is a discriminated union by `kind` and `action`, as Terraform's
+ * `plans.Change` is: each variant has exactly the fields it needs (a delete
+ * has a `before` and nothing to copy; a create has no `before`), so the
+ * executor and the views switch on the type and never check shapes at run
+ * time, and the plan file's JSON Schema (schema/plan.schema.json) follows the
+ * same union.
  */
 
 /** Version of the plan file format; readers refuse newer versions. */
-export const PLAN_FORMAT_VERSION = 1 as const;
+export const PLAN_FORMAT_VERSION = 2 as const;
 
 /** What a change does to its target. */
 export type ChangeAction = "create" | "update" | "delete" | "no-op";
 
-/** What a change is about. */
-export type ChangeKind = "image" | "chart" | "file" | "prerequisite" | "output";
-
-/** One blob an artifact needs, for deduplicated transfer sizes. */
+/** One blob or manifest, for deduplicated transfer sizes and presence checks. */
 export interface BlobRef {
   readonly digest: string;
   readonly size: number;
+  /** Tells manifests from blobs: registries answer for them on different endpoints. */
+  readonly mediaType: string;
 }
 
-/** How apply copies an image or chart: the upstream root and the filtering that yields `after`. */
+/** How apply copies an OCI artifact: the upstream root and the filtering that yields `after`. */
 export interface CopySpec {
   /** The upstream root manifest (before platform filtering). */
   readonly sourceDigest: string;
@@ -30,37 +35,180 @@ export interface CopySpec {
   readonly preserveDigests: boolean;
 }
 
-/** One change to one target object. */
-export interface PlannedChange {
-  /** Stable key shared by views, plan file and events. */
+/** Provider-owned data that round-trips through the plan file (Terraform's `Private`); views never read it. */
+export interface ProviderData {
+  readonly name: string;
+  readonly data?: unknown;
+}
+
+// ---------------------------------------------------------------- artifacts
+
+/** OCI content in a registry or layout: an image, a chart, or an artifact that refers to one. */
+export type ArtifactKind = "image" | "chart" | "referrer";
+
+interface ArtifactPlace {
+  /** Stable key shared by views, plan file, events and `--target`. */
   readonly address: string;
-  readonly kind: ChangeKind;
-  readonly action: ChangeAction;
+  readonly kind: ArtifactKind;
   /** Target registry name (from airgap.yaml). */
   readonly registry: string;
-  /** Target repository, for images and charts. */
-  readonly repository?: string;
-  /** Target tag, for images and charts. */
+  readonly repository: string;
+  /** Absent for content pinned by digest only (it lands untagged). */
   readonly tag?: string;
-  /** Target path, for files and cluster outputs. */
-  readonly path?: string;
-  /** Where the content comes from (upstream reference or URL), for display and for apply. */
-  readonly source?: string;
-  /** Digest observed in the target at plan time; absent when the target had nothing. apply refuses if this moved (stale plan). */
-  readonly before?: string;
-  /** Desired digest; absent for deletions. */
-  readonly after?: string;
-  /** Bytes of the whole artifact. */
-  readonly size?: number;
-  /** Bytes that must still move (blobs the target lacks, counted once per registry across the plan). */
-  readonly transfer?: number;
-  /** Why: "not in the target", "tag moved", "not desired (prune)", "already up to date". */
+  /** For referrers: the digest of the manifest this one refers to. */
+  readonly subject?: string;
+  /** Why: "not in the target", "tag points at another digest", "not desired (prune)", "up to date". */
   readonly reason: string;
-  /** For images and charts: what to copy, so apply reproduces exactly the planned digest. */
-  readonly copy?: CopySpec;
-  /** Provider-owned data that round-trips through the plan file (Terraform's `Private`); views never read it. */
-  readonly provider?: { readonly name: string; readonly data?: unknown };
 }
+
+interface ArtifactWrite extends ArtifactPlace {
+  /** Upstream reference the content comes from. */
+  readonly source: string;
+  /** The digest the target will hold. */
+  readonly after: string;
+  /** Bytes of the whole artifact (every distinct blob and manifest). */
+  readonly size: number;
+  /** Blobs and manifests this change writes, each counted once across the whole plan; `transfer` is their sum. */
+  readonly uploads: readonly BlobRef[];
+  readonly transfer: number;
+  /** What to copy, so apply reproduces exactly the planned digest. */
+  readonly copy: CopySpec;
+}
+
+/** The target lacks the artifact. */
+export interface ArtifactCreate extends ArtifactWrite {
+  readonly action: "create";
+}
+
+/** The tag points at another digest. */
+export interface ArtifactUpdate extends ArtifactWrite {
+  readonly action: "update";
+  /** Digest observed at plan time; apply refuses when it moved (stale plan). */
+  readonly before: string;
+}
+
+/** Already as desired. */
+export interface ArtifactNoop extends ArtifactPlace {
+  readonly action: "no-op";
+  readonly source: string;
+  readonly before: string;
+  readonly after: string;
+  readonly size: number;
+}
+
+/** Not desired by any bundle (prune). */
+export interface ArtifactDelete extends ArtifactPlace {
+  readonly action: "delete";
+  readonly tag: string;
+  readonly before: string;
+}
+
+/** Any change to OCI content. */
+export type ArtifactChange = ArtifactCreate | ArtifactUpdate | ArtifactNoop | ArtifactDelete;
+
+// -------------------------------------------------------------------- files
+
+interface FilePlace {
+  readonly address: string;
+  readonly kind: "file";
+  readonly registry: string;
+  /** Path inside the target. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+interface FileWrite extends FilePlace {
+  /** URL or local path the file comes from. */
+  readonly source: string;
+  /** `sha256:<hex>` of the content the target will hold. */
+  readonly after: string;
+  readonly size: number;
+  readonly transfer: number;
+}
+
+/** The target lacks the file. */
+export interface FileCreate extends FileWrite {
+  readonly action: "create";
+}
+
+/** The target holds other content at that path. */
+export interface FileUpdate extends FileWrite {
+  readonly action: "update";
+  readonly before: string;
+}
+
+/** Already as desired. */
+export interface FileNoop extends FilePlace {
+  readonly action: "no-op";
+  readonly source: string;
+  readonly before: string;
+  readonly after: string;
+  readonly size: number;
+}
+
+/** Not desired (prune). */
+export interface FileDelete extends FilePlace {
+  readonly action: "delete";
+  readonly before: string;
+}
+
+/** Any change to a published file. */
+export type FileChange = FileCreate | FileUpdate | FileNoop | FileDelete;
+
+// ------------------------------------------------------------ prerequisites
+
+/** Something a provider must create before content lands (a Harbor project, an ECR repository). */
+export interface PrerequisiteChange {
+  readonly address: string;
+  readonly kind: "prerequisite";
+  readonly action: "create" | "update";
+  readonly registry: string;
+  readonly reason: string;
+  /** Round-trips to the provider's `applyPrerequisite`. */
+  readonly provider: ProviderData;
+}
+
+// ------------------------------------------------------------------ outputs
+
+interface OutputPlace {
+  readonly address: string;
+  readonly kind: "output";
+  /** The output type (`containerd`, `k0s`, …). */
+  readonly format: string;
+  /** Local file path, relative to airgap.yaml's directory. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** A cluster settings file to write. */
+export interface OutputWrite extends OutputPlace {
+  readonly action: "create" | "update";
+  /** `sha256:<hex>` of what is on disk now; absent when there is no file. */
+  readonly before?: string;
+  readonly after: string;
+  /** The whole new content: apply writes exactly what was reviewed. */
+  readonly content: string;
+  /** Unified diff of the old and new content, for review. */
+  readonly diff: string;
+}
+
+/** The file on disk is already as rendered. */
+export interface OutputNoop extends OutputPlace {
+  readonly action: "no-op";
+  readonly before: string;
+  readonly after: string;
+}
+
+/** Any change to a cluster settings file. */
+export type OutputChange = OutputWrite | OutputNoop;
+
+// --------------------------------------------------------------------- plan
+
+/** One change to one target object. */
+export type PlannedChange = ArtifactChange | FileChange | PrerequisiteChange | OutputChange;
+
+/** What a change is about. */
+export type ChangeKind = PlannedChange["kind"];
 
 /** Counts and bytes for the summary line. */
 export interface PlanSummary {
@@ -68,7 +216,7 @@ export interface PlanSummary {
   readonly change: number;
   readonly destroy: number;
   readonly unchanged: number;
-  /** Bytes that apply will move. */
+  /** Bytes that apply will move: the sum of every change's `transfer`. */
   readonly transferBytes: number;
   /** Bytes of desired content that the targets already hold. */
   readonly presentBytes: number;
@@ -77,7 +225,7 @@ export interface PlanSummary {
 /** A complete plan. */
 export interface Plan {
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;
-  /** Every change, no-ops included, ordered by registry, repository and address. */
+  /** Every change, no-ops included: prerequisites first, then by registry, repository or path, and address. */
   readonly changes: readonly PlannedChange[];
   readonly summary: PlanSummary;
 }
@@ -85,4 +233,19 @@ export interface Plan {
 /** True when applying the plan would change something. */
 export function hasChanges(plan: Plan): boolean {
   return plan.changes.some((c) => c.action !== "no-op");
+}
+
+/** True for changes to OCI content. */
+export function isArtifactChange(change: PlannedChange): change is ArtifactChange {
+  return change.kind === "image" || change.kind === "chart" || change.kind === "referrer";
+}
+
+/** Bytes a change moves: the one definition plan summaries and apply progress share. */
+export function transferOf(change: PlannedChange): number {
+  return (change.action === "create" || change.action === "update") && "transfer" in change ? change.transfer : 0;
+}
+
+/** The target registry a change writes to; undefined for local files (cluster outputs). */
+export function registryOf(change: PlannedChange): string | undefined {
+  return change.kind === "output" ? undefined : change.registry;
 }

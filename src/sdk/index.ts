@@ -6,6 +6,9 @@
 export * from "./provider.js";
 export type { ContentReader, ContentWriter, CallOptions } from "../oci/content.js";
 export type { Descriptor, Platform } from "../core/oci-types.js";
+export type { Observation, PresentObservation, AbsentObservation, UnknownObservation } from "../core/observation.js";
+export type { FailureFacts } from "../core/errors.js";
+export { failureFacts } from "../core/errors.js";
 export type { Logger } from "../core/logger.js";
 export { silentLogger } from "../core/logger.js";
 export { RegistryClient, RegistryError } from "../oci/registry/index.js";

@@ -9,6 +9,7 @@
  * faster listing, prerequisites (a Harbor project, an ECR repository), files.
  */
 import type { Logger } from "../core/logger.js";
+import type { Observation } from "../core/observation.js";
 import type { ContentWriter, CallOptions } from "../oci/content.js";
 import type { RegistryClient } from "../oci/registry/index.js";
 
@@ -57,16 +58,18 @@ export interface ProviderContext {
 export interface TargetItem {
   readonly address: string;
   readonly kind: ContentKind;
+  /** For images and charts. */
   readonly repository?: string;
+  /** For images and charts; absent for content pinned by digest only. */
   readonly tag?: string;
+  /** For files. */
   readonly path?: string;
+  /** The digest the core wants there (a manifest digest, or `sha256:<hex>` of a file). */
+  readonly digest: string;
 }
 
-/** What a provider observed for one item: absence is an answer, not an error. */
-export type ItemObservation =
-  | { readonly state: "present"; readonly digest: string }
-  | { readonly state: "absent" }
-  | { readonly state: "unknown"; readonly error: string };
+/** What a provider observed for one item: absence is an answer, not an error (core's {@link Observation}). */
+export type ItemObservation = Observation;
 
 /** A change the provider needs before content lands, shown in the plan. */
 export interface ProviderPrerequisite {
@@ -90,9 +93,18 @@ export interface Provider {
   listTags?(repository: string, options?: CallOptions): Promise<readonly string[]>;
   /** Removes a tag (prune). Registries that can only delete by digest delete the manifest. */
   deleteTag?(repository: string, tag: string, digest: string, options?: CallOptions): Promise<void>;
-  /** Faster observation through a provider API; the default is resolve() through repository(). */
+  /**
+   * Faster observation through a provider API (one listing per repository
+   * instead of one request per tag). Answers by address; an item left out
+   * is resolved through repository(). Called once per plan with every
+   * object of this registry that the plan covers.
+   */
   observe?(items: readonly TargetItem[], options?: CallOptions): Promise<ReadonlyMap<string, ItemObservation>>;
-  /** Changes needed before content can land. */
+  /**
+   * Changes needed before content can land (a Harbor project, an ECR
+   * repository), shown in the plan as changes of their own and applied
+   * before any content. Called once per plan, before observe.
+   */
   prerequisites?(items: readonly TargetItem[], options?: CallOptions): Promise<readonly ProviderPrerequisite[]>;
   /** Applies one prerequisite; must be idempotent. */
   applyPrerequisite?(prerequisite: ProviderPrerequisite, options?: CallOptions): Promise<ProviderApplyResult>;

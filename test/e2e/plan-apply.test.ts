@@ -102,11 +102,15 @@ describe("plan and apply (oci-layout to oci-layout, offline)", () => {
   it("--json prints the plan as JSON with a format version, and apply events as NDJSON", () => {
     const dir = quickstart();
     const plan = runCli(["plan", "--json"], { cwd: dir });
-    const parsed = JSON.parse(plan.stdout) as { formatVersion: number; summary: { add: number } };
-    expect(parsed).toMatchObject({ formatVersion: 1, summary: { add: 1 } });
+    const parsed = JSON.parse(plan.stdout) as { formatVersion: number; summary: { add: number; transferBytes: number } };
+    expect(parsed).toMatchObject({ formatVersion: 2, summary: { add: 1 } });
     const apply = runCli(["apply", "--auto-approve", "--json"], { cwd: dir });
-    const events = apply.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+    const events = apply.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; bytesMoved?: number; summary?: { bytesMoved: number } });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["plan", "apply-start", "change-done", "apply-done"]));
+    // Plan and apply agree on the bytes (the quick start once planned 2.0 kB and applied 738 B).
+    expect(parsed.summary.transferBytes).toBeGreaterThan(0);
+    expect(events.find((e) => e.type === "change-done")?.bytesMoved).toBe(parsed.summary.transferBytes);
+    expect(events.find((e) => e.type === "apply-done")?.summary?.bytesMoved).toBe(parsed.summary.transferBytes);
   });
 
   it("lock is byte-identical on a rerun", () => {

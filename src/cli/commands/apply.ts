@@ -10,7 +10,7 @@ import { executePlan } from "../../apply/executor.js";
 import { assertNotStale } from "../../apply/stale.js";
 import { ConfigError, UsageError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
-import { hasChanges, type Plan } from "../../plan/model.js";
+import { hasChanges, registryOf, type Plan } from "../../plan/model.js";
 import { assertSameInputs, readPlanFile } from "../../plan/plan-file.js";
 import { desiredState, type ContentSource } from "../../desired/desired-state.js";
 import { openBundle, verifyBundle } from "../../bundle/read-bundle.js";
@@ -58,8 +58,8 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       const lockSha256 = await currentLockSha256(session.lockPath);
       assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 && !bundle ? { lockSha256 } : {}), ...(bundle ? { bundleSha256: bundle.sha256 } : {}) }, planPath);
       plan = file.plan;
-      providers = await openProviders(session, plan.changes.map((c) => c.registry), silentLogger);
-      await assertNotStale(plan.changes, providers, interrupt.signal);
+      providers = await openProviders(session, plan.changes.flatMap((c) => registryOf(c) ?? []), silentLogger);
+      await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism });
       sources = bundle
         ? (await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })).sources
         : await sourcesForSavedPlan(session, opener, interrupt.signal);
@@ -88,12 +88,12 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
           return ExitCode.Error;
         }
         if (bundle) await verifyBundle(bundle);
-        return await execute(plan, providers, sources, opener, parallelism, interrupt.signal, await openView(io, boolFlag(parsed, "json")));
+        return await execute(plan, providers, sources, opener, { parallelism, baseDir: session.config.baseDir }, interrupt.signal, await openView(io, boolFlag(parsed, "json")));
       }
     }
     // Every blob of the bundle is checked before anything is written to a target.
     if (bundle) await verifyBundle(bundle);
-    return await execute(plan, providers, sources, opener, parallelism, interrupt.signal, view);
+    return await execute(plan, providers, sources, opener, { parallelism, baseDir: session.config.baseDir }, interrupt.signal, view);
   } catch (error) {
     if (error instanceof ConfigError) return ExitCode.Error;
     if (error instanceof PipelineError && error.diagnostics.length) view.diagnostics(error.diagnostics);
@@ -118,13 +118,13 @@ async function execute(
   providers: ReadonlyMap<string, Provider>,
   sources: ReadonlyMap<string, ContentSource>,
   opener: SourceOpener,
-  parallelism: number,
+  settings: { readonly parallelism: number; readonly baseDir: string },
   signal: AbortSignal,
   view: View,
 ): Promise<ExitCode> {
   const summary = await executePlan(plan, {
     providers,
-    parallelism,
+    ...settings,
     signal,
     onEvent: (event) => view.applyEvent(event),
     async openSource(change) {

@@ -16,7 +16,7 @@ export function formatChangeDone(event: ChangeDoneEvent): string {
 
 /** `failed bundle.x.image["…"]: reason`. */
 export function formatChangeFailed(event: ChangeFailedEvent): string {
-  return `failed ${event.address}: ${event.error}`;
+  return `failed ${event.address}: ${event.error.message}`;
 }
 
 /** The closing lines: counts, bytes, and every failure with its cause. */
@@ -26,7 +26,7 @@ export function formatApplySummary(summary: ApplySummary, seconds: number): stri
   const lines = [
     `${head}: ${summary.done} done, ${summary.failed} failed, ${summary.notStarted} not started. ${formatBytes(summary.bytesMoved)} moved in ${seconds.toFixed(1)} s${rate}.`,
   ];
-  for (const f of summary.failures) lines.push(`  ${f.address}: ${f.error}`);
+  for (const f of summary.failures) lines.push(`  ${f.address}: ${f.error.message}`);
   if (summary.interrupted) lines.push("Nothing was tagged for unfinished changes; run `airgap plan` to see what remains.");
   return lines;
 }

@@ -1,6 +1,7 @@
 /**
  * The plan as text, Terraform style: grouped by registry and repository,
- * `+ ~ -` markers, short digests, sizes, the reason, and a summary line.
+ * `+ ~ -` markers, short digests, sizes, the reason, and a summary line;
+ * cluster settings files with a unified diff of their content.
  * Pure: the plain and Ink views both render these lines.
  */
 import { shortDigest } from "../../core/digest.js";
@@ -15,23 +16,54 @@ export interface PlanLine {
 
 const MARKER = { create: "+", update: "~", delete: "-", "no-op": " " } as const;
 
-function what(change: PlannedChange): string {
-  if (change.kind === "prerequisite") return change.address.replace(/^registry\.[^.]+\.prerequisite/, "");
-  if (change.kind === "file" || change.kind === "output") return change.path ?? change.address;
-  return `:${change.tag ?? ""}`;
+/** The group a change is listed under. */
+function heading(change: PlannedChange): string {
+  switch (change.kind) {
+    case "prerequisite":
+      return `${change.registry} (prerequisites)`;
+    case "output":
+      return "cluster settings";
+    case "file":
+      return `${change.registry} (files)`;
+    default:
+      return `${change.registry}: ${change.repository}`;
+  }
 }
 
+/** The object itself: a tag, a path, a prerequisite key. */
+function what(change: PlannedChange): string {
+  switch (change.kind) {
+    case "prerequisite":
+      return change.address.replace(/^registry\.[^.]+\.prerequisite/, "");
+    case "output":
+      return `${change.path} (${change.format})`;
+    case "file":
+      return change.path;
+    default:
+      return change.tag !== undefined ? `:${change.tag}` : `@${shortDigest(change.action === "delete" ? change.before : change.after)}`;
+  }
+}
+
+/** Digests and bytes in parentheses. */
 function detail(change: PlannedChange): string {
-  const digests =
-    change.action === "update"
-      ? `${shortDigest(change.before ?? "")} → ${shortDigest(change.after ?? "")}`
-      : change.action === "delete"
-        ? shortDigest(change.before ?? "")
-        : change.after
-          ? shortDigest(change.after)
-          : "";
-  const size = change.action === "create" || change.action === "update" ? (change.transfer ? formatBytes(change.transfer) : change.size ? "0 B to move" : "") : "";
-  return [digests, size].filter(Boolean).join(", ");
+  if (change.kind === "prerequisite") return "";
+  switch (change.action) {
+    case "delete":
+      return shortDigest(change.before);
+    case "no-op":
+      return shortDigest(change.after);
+    case "update":
+    case "create": {
+      const digests = change.action === "update" && change.before !== undefined ? `${shortDigest(change.before)} → ${shortDigest(change.after)}` : shortDigest(change.after);
+      if (change.kind === "output") return digests;
+      return [digests, change.transfer > 0 ? formatBytes(change.transfer) : "0 B to move"].join(", ");
+    }
+  }
+}
+
+function from(change: PlannedChange): string {
+  if (change.kind === "prerequisite" || change.kind === "output" || change.action === "delete") return "";
+  return ` ← ${change.source}`;
 }
 
 /** The summary line: "Plan: 12 to add, 1 to change, 0 to destroy. 1.2 GB to transfer, 340 MB already there." */
@@ -47,20 +79,31 @@ export function formatPlan(plan: Plan, options: { readonly showUnchanged?: boole
   let group = "";
   for (const change of plan.changes) {
     if (change.action === "no-op" && !options.showUnchanged) continue;
-    const heading = change.kind === "prerequisite" ? `${change.registry} (prerequisites)` : change.repository ? `${change.registry}: ${change.repository}` : `${change.registry} (files)`;
-    if (heading !== group) {
+    const head = heading(change);
+    if (head !== group) {
       if (group) lines.push({ text: "", style: "plain" });
-      lines.push({ text: heading, style: "heading" });
-      group = heading;
+      lines.push({ text: head, style: "heading" });
+      group = head;
     }
     const d = detail(change);
-    const from = change.source && change.kind !== "prerequisite" ? ` ← ${change.source}` : "";
     lines.push({
-      text: `  ${MARKER[change.action]} ${what(change)}${from}${d ? `  (${d})` : ""}  # ${change.reason}`,
+      text: `  ${MARKER[change.action]} ${what(change)}${from(change)}${d ? `  (${d})` : ""}  # ${change.reason}`,
       style: change.action === "no-op" ? "dim" : change.action,
     });
+    if (change.kind === "output" && change.action !== "no-op") lines.push(...diffLines(change.diff));
   }
   if (lines.length) lines.push({ text: "", style: "plain" });
   lines.push({ text: formatPlanSummary(plan), style: "summary" });
   return lines;
+}
+
+/** A unified diff, indented under its change, coloured by line. */
+function diffLines(diff: string): PlanLine[] {
+  return diff
+    .split("\n")
+    .filter((line, i, all) => line !== "" || i < all.length - 1)
+    .map((line) => ({
+      text: `      ${line}`,
+      style: line.startsWith("+") && !line.startsWith("+++") ? "create" : line.startsWith("-") && !line.startsWith("---") ? "delete" : "dim",
+    }));
 }

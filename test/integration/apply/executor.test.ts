@@ -11,7 +11,7 @@ import { executePlan } from "../../../src/apply/executor.js";
 import type { ApplyEvent } from "../../../src/apply/events.js";
 import { describeCopy } from "../../../src/oci/copy/index.js";
 import { OciLayoutDirectory } from "../../../src/oci/layout/index.js";
-import { diff, type DesiredItem } from "../../../src/plan/diff.js";
+import { diff, type DesiredArtifact } from "../../../src/plan/diff.js";
 import { createProvider } from "../../../src/providers/load.js";
 import { createOciToolkit } from "../../../src/providers/toolkit.js";
 import { inspectRaw } from "../../harness/skopeo.js";
@@ -27,7 +27,7 @@ async function setup() {
   const path = join(tempDir(), "mirror");
   const provider = await createProvider("oci-layout", { path }, { registryName: "local", baseDir: tempDir(), logger: silentLogger, oci: createOciToolkit(silentLogger, {}) });
   const providers = new Map([["local", provider]]);
-  const item: DesiredItem = {
+  const item: DesiredArtifact = {
     address: 'bundle.hello.image["docker.io/library/hello:1.0"]',
     kind: "image",
     registry: "local",
@@ -35,8 +35,7 @@ async function setup() {
     tag: "1.0",
     source: "docker.io/library/hello:1.0",
     digest: described.root.digest,
-    size: described.content.reduce((n, d) => n + d.size, 0),
-    blobs: described.content.map((d) => ({ digest: d.digest, size: d.size })),
+    content: described.content.map((d) => ({ digest: d.digest, size: d.size, mediaType: d.mediaType })),
     copy: { sourceDigest: root.digest, sourceMediaType: root.mediaType, sourceSize: root.size, platforms: ["linux/amd64"], preserveDigests: false },
   };
   return { source, root, described, path, providers, item };
@@ -49,6 +48,11 @@ describe("executor", () => {
     const events: ApplyEvent[] = [];
     const summary = await executePlan(plan, { providers, openSource: async () => source, parallelism: 4, signal: new AbortController().signal, onEvent: (e) => events.push(e) });
     expect(summary).toMatchObject({ done: 1, failed: 0, notStarted: 0, interrupted: false });
+    // One definition of bytes to transfer: what the plan said this change moves is what apply moved.
+    const doneEvent = events.find((e) => e.type === "change-done");
+    expect(plan.summary.transferBytes).toBeGreaterThan(0);
+    expect(doneEvent).toMatchObject({ bytesMoved: plan.summary.transferBytes });
+    expect(summary.bytesMoved).toBe(plan.summary.transferBytes);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["apply-start", "change-start", "change-done", "apply-done"]));
     const raw = await inspectRaw(`oci:${path}:quickstart/library/hello:1.0`);
     expect(raw.digest).toBe(described.root.digest);
@@ -64,7 +68,7 @@ describe("executor", () => {
     const plan = diff({ desired: [item], observed: new Map() });
     // someone else writes the tag between plan and apply
     const target = providers.get("local")!.repository!("quickstart/library/hello");
-    await executePlan(diff({ desired: [{ ...item, digest: root.digest, copy: { ...item.copy!, preserveDigests: true } }], observed: new Map() }), {
+    await executePlan(diff({ desired: [{ ...item, digest: root.digest, copy: { ...item.copy, preserveDigests: true } }], observed: new Map() }), {
       providers,
       openSource: async () => source,
       parallelism: 1,
@@ -78,7 +82,7 @@ describe("executor", () => {
 
   it("reports a failing change in the summary without stopping the others, and stops on abort", async () => {
     const { source, providers, item } = await setup();
-    const broken = { ...item, address: 'bundle.hello.image["docker.io/library/hello:broken"]', tag: "broken", copy: { ...item.copy!, sourceDigest: `sha256:${"0".repeat(64)}` } };
+    const broken = { ...item, address: 'bundle.hello.image["docker.io/library/hello:broken"]', tag: "broken", copy: { ...item.copy, sourceDigest: `sha256:${"0".repeat(64)}` } };
     const plan = diff({ desired: [item, broken], observed: new Map() });
     const summary = await executePlan(plan, { providers, openSource: async () => source, parallelism: 2, signal: new AbortController().signal, onEvent: () => undefined });
     expect(summary.done).toBe(1);

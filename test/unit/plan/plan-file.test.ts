@@ -6,7 +6,7 @@ import { assertSameInputs, createPlanFile, readPlanFile, sha256Hex, writePlanFil
 import { tempDir } from "../../helpers/config.js";
 
 const plan = diff({
-  desired: [{ address: 'bundle.b.image["docker.io/library/nginx:1"]', kind: "image", registry: "m", repository: "library/nginx", tag: "1", source: "docker.io/library/nginx:1", digest: `sha256:${"a".repeat(64)}`, size: 10, blobs: [] }],
+  desired: [{ address: 'bundle.b.image["docker.io/library/nginx:1"]', kind: "image", registry: "m", repository: "library/nginx", tag: "1", source: "docker.io/library/nginx:1", digest: `sha256:${"a".repeat(64)}`, content: [{ digest: `sha256:${"a".repeat(64)}`, size: 10, mediaType: "application/vnd.oci.image.manifest.v1+json" }], copy: { sourceDigest: `sha256:${"a".repeat(64)}`, sourceMediaType: "application/vnd.oci.image.manifest.v1+json", sourceSize: 10, preserveDigests: true } }],
   observed: new Map(),
 });
 const inputs = { configSha256: sha256Hex("apiVersion: airgap/v1\n") };
@@ -22,6 +22,35 @@ describe("plan files", () => {
     const file = await readPlanFile(await saved());
     expect(file.plan).toEqual(plan);
     expect(file.inputs).toEqual(inputs);
+  });
+
+  it("hold every kind of change, each variant checked by the plan schema", async () => {
+    const a = `sha256:${"a".repeat(64)}`;
+    const b = `sha256:${"b".repeat(64)}`;
+    const every = diff({
+      desired: [
+        { address: 'bundle.b.image["x/y:1"]', kind: "image", registry: "m", repository: "y", tag: "1", source: "x/y:1", digest: a, content: [{ digest: a, size: 1, mediaType: "application/vnd.oci.image.manifest.v1+json" }], copy: { sourceDigest: a, sourceMediaType: "application/vnd.oci.image.manifest.v1+json", sourceSize: 1, preserveDigests: true } },
+        { address: 'bundle.b.image["x/y:2"]', kind: "image", registry: "m", repository: "y", tag: "2", source: "x/y:2", digest: a, content: [], copy: { sourceDigest: a, sourceMediaType: "application/vnd.oci.image.manifest.v1+json", sourceSize: 1, preserveDigests: true } },
+        { address: 'bundle.b.image["x/y:3"]', kind: "image", registry: "m", repository: "y", tag: "3", source: "x/y:3", digest: a, content: [], copy: { sourceDigest: a, sourceMediaType: "application/vnd.oci.image.manifest.v1+json", sourceSize: 1, preserveDigests: true } },
+      ],
+      observed: new Map([
+        ['bundle.b.image["x/y:2"]', { state: "present", digest: b }],
+        ['bundle.b.image["x/y:3"]', { state: "present", digest: a }],
+      ]),
+      pruneCandidates: [{ address: 'bundle.b.image["m/y:old"]', kind: "image", registry: "m", repository: "y", tag: "old", digest: b }],
+      prerequisites: [{ address: 'registry.m.prerequisite["project y"]', kind: "prerequisite", action: "create", registry: "m", reason: "missing", provider: { name: "harbor", data: { project: "y" } } }],
+      outputs: [{ address: 'cluster.output["out/k0s.yaml"]', kind: "output", action: "create", format: "k0s", path: "out/k0s.yaml", after: a, content: "x\n", diff: "+x\n", reason: "no such file" }],
+    });
+    expect(new Set(every.changes.map((c) => `${c.kind}:${c.action}`))).toEqual(new Set(["prerequisite:create", "image:create", "image:update", "image:no-op", "image:delete", "output:create"]));
+    const path = join(tempDir(), "every.json");
+    await writePlanFile(path, createPlanFile(every, inputs, "0.1.0"));
+    expect((await readPlanFile(path)).plan).toEqual(every);
+    // A delete that carries what only a create has is not a plan.
+    const value = JSON.parse(readFileSync(path, "utf8")) as { plan: { changes: Record<string, unknown>[] } };
+    const remove = value.plan.changes.find((c) => c["action"] === "delete")!;
+    remove["copy"] = { sourceDigest: a, sourceMediaType: "x", sourceSize: 1, preserveDigests: true };
+    writeFileSync(path, JSON.stringify(value));
+    await expect(readPlanFile(path)).rejects.toThrow(/not a valid plan/);
   });
 
   it("refuse a plan from another config, naming what changed", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diff, type DesiredItem } from "../../../src/plan/diff.js";
+import type { OutputWrite, Plan } from "../../../src/plan/model.js";
 import { formatBytes } from "../../../src/ui/format/bytes.js";
 import { formatPlan, formatPlanSummary } from "../../../src/ui/format/plan.js";
 
@@ -12,8 +13,8 @@ const image = (tag: string, digest: string, size: number): DesiredItem => ({
   tag,
   source: `quay.io/k0sproject/coredns:${tag}`,
   digest,
-  size,
-  blobs: [{ digest: d(tag === "1" ? "c" : "e"), size }],
+  content: [{ digest: d(tag === "1" ? "c" : "e"), size, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip" }],
+  copy: { sourceDigest: digest, sourceMediaType: "application/vnd.oci.image.manifest.v1+json", sourceSize: 1, preserveDigests: true },
 });
 
 describe("plan text", () => {
@@ -34,6 +35,38 @@ describe("plan text", () => {
     const plan = diff({ desired, observed: new Map([[desired[0]!.address, { state: "present", digest: d("a") }]]) });
     expect(formatPlanSummary(plan)).toBe("No changes. 1 object up to date.");
     expect(formatPlan(plan, { showUnchanged: true })[1]?.style).toBe("dim");
+  });
+
+  it("shows a cluster settings file with the unified diff of its content", () => {
+    const output: OutputWrite = {
+      address: 'cluster.output["out/k0s.yaml"]',
+      kind: "output",
+      action: "update",
+      format: "k0s",
+      path: "out/k0s.yaml",
+      before: d("1"),
+      after: d("2"),
+      content: "spec:\n  images:\n    repository: mirror.local/k0s\n",
+      diff: "--- out/k0s.yaml\n+++ out/k0s.yaml\n@@ -1,3 +1,3 @@\n spec:\n   images:\n-    repository: old.local/k0s\n+    repository: mirror.local/k0s\n",
+      reason: "content differs",
+    };
+    const plan: Plan = diff({ desired: [], observed: new Map(), outputs: [output] });
+    const lines = formatPlan(plan);
+    expect(lines.map((l) => l.text)).toEqual([
+      "cluster settings",
+      "  ~ out/k0s.yaml (k0s)  (sha256:111111111111 → sha256:222222222222)  # content differs",
+      "      --- out/k0s.yaml",
+      "      +++ out/k0s.yaml",
+      "      @@ -1,3 +1,3 @@",
+      "       spec:",
+      "         images:",
+      "      -    repository: old.local/k0s",
+      "      +    repository: mirror.local/k0s",
+      "",
+      "Plan: 0 to add, 1 to change, 0 to destroy. 0 B to transfer, 0 B already there.",
+    ]);
+    expect(lines.find((l) => l.text.includes("+    repository"))?.style).toBe("create");
+    expect(lines.find((l) => l.text.includes("-    repository"))?.style).toBe("delete");
   });
 
   it("formats bytes in decimal units", () => {

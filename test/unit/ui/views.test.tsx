@@ -58,8 +58,8 @@ describe("plain and JSON views", () => {
     let t = 0;
     const view = createPlainView({ stdout, stderr, style: plain, now: () => (t += 1000) });
     for (const e of events) view.applyEvent(e);
-    view.applyEvent({ type: "change-failed", address: A, error: "500 Internal Server Error" });
-    view.applyEvent({ type: "apply-done", summary: { done: 1, failed: 1, notStarted: 0, bytesMoved: 1_000_000, interrupted: false, failures: [{ address: A, error: "500 Internal Server Error" }] } });
+    view.applyEvent({ type: "change-failed", address: A, error: { message: "500 Internal Server Error", status: 500, temporary: true } });
+    view.applyEvent({ type: "apply-done", summary: { done: 1, failed: 1, notStarted: 0, bytesMoved: 1_000_000, interrupted: false, failures: [{ address: A, error: { message: "500 Internal Server Error", status: 500, temporary: true } }] } });
     expect(stdout.text()).toBe("");
     expect(stderr.text().split("\n")).toEqual([
       `created ${B} (sha256:bbbbbbbbbbbb, 1.0 MB moved)`,
@@ -74,7 +74,15 @@ describe("plain and JSON views", () => {
     const stdout = sink();
     const view = createJsonView(stdout, () => 0);
     view.applyEvent(events[0]!);
-    expect(JSON.parse(stdout.text())).toEqual({ formatVersion: 1, time: "1970-01-01T00:00:00.000Z", type: "apply-start", changes: 2, bytes: 3_000_000 });
+    expect(JSON.parse(stdout.text())).toEqual({ formatVersion: 2, time: "1970-01-01T00:00:00.000Z", type: "apply-start", changes: 2, bytes: 3_000_000 });
+  });
+
+  it("json: a failed change keeps the error's facts (status, server codes, temporary)", () => {
+    const stdout = sink();
+    const view = createJsonView(stdout, () => 0);
+    const error = { message: "PUT …/blobs/uploads/x: 429 Too Many Requests", code: "REGISTRY_HTTP", status: 429, serverCodes: ["TOOMANYREQUESTS"], temporary: true };
+    view.applyEvent({ type: "change-failed", address: A, error });
+    expect(JSON.parse(stdout.text())).toMatchObject({ type: "change-failed", address: A, error });
   });
 
   it("chooses Ink only on an interactive terminal outside CI", () => {
