@@ -10,13 +10,14 @@
  * generated registries.conf, and containerd imports the layout under the
  * upstream names (`ctr images import`, what k0s does with <data-dir>/images).
  */
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildClusterModel, planOutputFiles, readCurrentOutputs, renderClusterOutputs, writeOutputChange, type ClusterRendering } from "../../../src/cluster/index.js";
 import { loadConfig } from "../../../src/config/load.js";
 import { normalizeConfig } from "../../../src/config/normalize.js";
-import { layoutTarInput, OciLayoutDirectory, writeLayoutTar } from "../../../src/oci/layout/index.js";
 import { createProviderCatalog } from "../../../src/providers/catalog.js";
 import { desiredContent } from "../../../src/resolve/desired-items.js";
 import { readLockFile } from "../../../src/resolve/lock-file.js";
@@ -156,10 +157,10 @@ describe("cluster outputs with real clients", () => {
     await expect(inspectRaw(`docker://${upstreamHost}/team/app:v1`, { certDir: target.certDir!, timeoutMs: 30_000 })).rejects.toThrow(/connection refused|connect/);
   });
 
-  it("an OCI layout target with the host kept imports into containerd under the upstream names", async () => {
-    const layout = await OciLayoutDirectory.open(join(ws.dir, "image-bundle"));
-    const tar = join(ws.dir, "image-bundle.tar");
-    await writeLayoutTar(tar, await layoutTarInput(layout));
+  it("an OCI layout target with the host kept imports into containerd under the upstream names (examples/k0s/README.md)", async () => {
+    // exactly what the README tells k0s users to run
+    const tar = join(ws.dir, "k0s-airgap-bundle.tar");
+    await promisify(execFile)("tar", ["-C", join(ws.dir, "image-bundle"), "-cf", tar, "."]);
     const imported = await containerd.importArchive(tar, { namespace: "k0s", allPlatforms: true });
     expect(imported.names).toEqual(["docker.io/library/hello:1.0"]);
     const checked = await containerd.checkImages("k0s");

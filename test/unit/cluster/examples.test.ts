@@ -53,7 +53,7 @@ describe("the examples' cluster outputs", () => {
   it("k0s: the ClusterConfig and the containerd drop-ins point at the registry, with the CA as the nodes have it", async () => {
     const result = (await render("k0s"))!;
     const files = new Map(result.outputs.flatMap((o) => o.files.map((f) => [f.path, f.content] as const)));
-    expect(parseYaml(files.get("out/k0s.yaml")!)).toMatchObject({ spec: { images: { repository: "registry.internal:5000/k0s", default_pull_policy: "Never" } } });
+    expect(parseYaml(files.get("out/k0s.yaml")!)).toMatchObject({ spec: { images: { repository: "registry.internal:5000/k0s", default_pull_policy: "IfNotPresent" } } });
     expect(parseToml(files.get("out/containerd/certs.d/quay.io/hosts.toml")!)).toEqual({
       server: "https://quay.io",
       host: { "https://registry.internal:5000/v2/k0s": { capabilities: ["pull", "resolve"], ca: "/etc/k0s/registry-ca.pem", override_path: true } },
