@@ -7,6 +7,16 @@
  * Wiring: buildClusterModel(config, content) → renderClusterOutputs(model,
  * config.cluster.outputs) → readCurrentOutputs(baseDir, outputs) →
  * planOutputFiles(outputs, current) → (apply) writeOutputChange(baseDir, change).
+ *
+ * When the naming flattens (`maxDepth`) or renames (`as`) a repository, the
+ * target is no longer `<prefix>/<upstream repository>`:
+ * - containerd (override_path), k0s (`images.repository`) and MKE 4k (one
+ *   registry URL) can only prepend a path: such an output is an error naming
+ *   the repositories, and writes nothing (k0s and MKE 4k also need one path
+ *   for every upstream host, so `naming.host: keep` works there with one host only);
+ * - k3s/RKE2 (anchored `rewrite` rules) and registries.conf (a `[[registry]]`
+ *   per repository) express any mapping;
+ * - kapp-controller and the image list name target references directly.
  */
 export { buildClusterModel, clusterBundles, contentFromConfig } from "./build-model.js";
 export type { ClusterContent, ClusterModelResult } from "./build-model.js";
