@@ -41,13 +41,10 @@ export function skipVerify(model: ClusterModel, own: boolean | undefined): boole
  * path on the nodes) or the registry's `tls.caFile` (its path on this
  * machine, with a warning that the nodes need it there too).
  */
-export function nodeCaFile(model: ClusterModel, own: string | undefined, what: string): { caFile?: string; problems: OutputProblem[] } {
+export function nodeCaFile(model: ClusterModel, own: string | undefined, what: string, remedy = ""): { caFile?: string; problems: OutputProblem[] } {
   if (model.registry.scheme !== "https") return { problems: [] };
   if (own !== undefined && own !== "") return { caFile: own, problems: [] };
   const local = model.registry.tls.caFile;
   if (local === undefined) return { problems: [] };
-  return {
-    caFile: local,
-    problems: [{ severity: "warning", message: `${what} names the CA file by its path on this machine (${local}); the nodes need it at that path${what.startsWith("hosts.toml") ? ", or set `caFile` to its path on the nodes" : ""}` }],
-  };
+  return { caFile: local, problems: [{ severity: "warning", message: `${what} names the CA file by its path on this machine (${local}); the nodes need it at that path${remedy}` }] };
 }

@@ -38,7 +38,7 @@ export function renderContainerd(model: ClusterModel, output: ContainerdOutput):
   }
   if (problems.length > 0) return { files: [], problems };
 
-  const ca = nodeCaFile(model, output.caFile, "hosts.toml `ca`");
+  const ca = nodeCaFile(model, output.caFile, "hosts.toml `ca`", ", or set `caFile` to its path on the nodes");
   problems.push(...ca.problems);
   const skip = skipVerify(model, output.skipVerify);
   const tlsLines = [...(ca.caFile !== undefined ? [tomlPair("ca", ca.caFile)] : []), ...(skip ? [tomlPair("skip_verify", true)] : [])];
