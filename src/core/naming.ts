@@ -49,3 +49,84 @@ export function targetRepository(
   }
   return segments.join("/");
 }
+
+/**
+ * The prefix every repository of upstream `registry` gets in the target when
+ * the mapping neither flattens nor renames it: `<path>[/<host segment>]`, or
+ * `""` when there is neither. Mirror configurations that can only prepend a
+ * path (containerd's `override_path`, k0s's `images.repository`) are built
+ * from it.
+ */
+export function hostPrefix(registry: string, prefix: string | undefined, policy: NamingPolicy = DEFAULT_NAMING): string {
+  const segments: string[] = [];
+  if (prefix) segments.push(prefix);
+  if (policy.host === "keep") segments.push(hostSegment(registry));
+  return segments.join("/");
+}
+
+/**
+ * What a client that can only prepend a path must prepend to `upstream` to
+ * reach `target`: `""` when they are equal, the leading part when `target` is
+ * `<prefix>/<upstream>`, and undefined when the mapping flattened or renamed
+ * the repository (only a rewriting client can follow it then).
+ */
+export function prependedPrefix(upstream: string, target: string): string | undefined {
+  if (target === upstream) return "";
+  return target.endsWith(`/${upstream}`) ? target.slice(0, target.length - upstream.length - 1) : undefined;
+}
+
+/** An upstream repository and where the naming put it. */
+export interface MappedRepository {
+  readonly upstream: { readonly registry: string; readonly repository: string };
+  readonly target: string;
+}
+
+/** Two or more upstream repositories the naming sends to one target repository. */
+export interface NamingConflict {
+  readonly target: string;
+  /** `registry/repository` of each, sorted. */
+  readonly upstreams: readonly string[];
+}
+
+/**
+ * The naming read in both directions over a known set of repositories: a
+ * target repository maps back to exactly one upstream, or the index reports
+ * the conflict. The mapping alone cannot be inverted (dropping the host or
+ * flattening forgets things), so the inverse is over what a config names.
+ */
+export class RepositoryIndex {
+  private readonly forward = new Map<string, string>();
+  private readonly backward = new Map<string, Set<string>>();
+  private readonly upstreams = new Map<string, MappedRepository["upstream"]>();
+
+  constructor(mapped: Iterable<MappedRepository>) {
+    for (const m of mapped) {
+      const key = `${m.upstream.registry}/${m.upstream.repository}`;
+      this.upstreams.set(key, m.upstream);
+      this.forward.set(key, m.target);
+      const set = this.backward.get(m.target) ?? new Set<string>();
+      set.add(key);
+      this.backward.set(m.target, set);
+    }
+  }
+
+  /** Where an upstream repository landed; undefined when the index does not hold it. */
+  targetOf(upstream: MappedRepository["upstream"]): string | undefined {
+    return this.forward.get(`${upstream.registry}/${upstream.repository}`);
+  }
+
+  /** The one upstream repository a target repository holds; undefined when none or several (see {@link conflicts}). */
+  upstreamOf(target: string): MappedRepository["upstream"] | undefined {
+    const keys = this.backward.get(target);
+    if (keys === undefined || keys.size !== 1) return undefined;
+    return this.upstreams.get([...keys][0]!);
+  }
+
+  /** Every target repository that several upstream repositories land in, sorted by target. */
+  conflicts(): NamingConflict[] {
+    return [...this.backward.entries()]
+      .filter(([, keys]) => keys.size > 1)
+      .map(([target, keys]) => ({ target, upstreams: [...keys].sort() }))
+      .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  }
+}

@@ -104,6 +104,19 @@ export interface ImportArchiveOptions {
   readonly timeoutMs?: number;
 }
 
+/** Options for {@link RunningContainerd.pull}; each maps to a `ctr images pull` flag. */
+export interface PullOptions {
+  /** Default: the instance's namespace. */
+  readonly namespace?: string;
+  /** `--hosts-dir`: a certs.d-style directory of `<host>/hosts.toml` (mirrors, CA, plain HTTP). */
+  readonly hostsDir?: string;
+  /** `--all-platforms` (otherwise only the host's platform is fetched and unpacked). */
+  readonly allPlatforms?: boolean;
+  /** `--http-dump`: ctr prints every registry request and response on stderr. */
+  readonly httpDump?: boolean;
+  readonly timeoutMs?: number;
+}
+
 /** What an import changed. */
 export interface ImportArchiveResult {
   /**
@@ -139,6 +152,11 @@ export interface RunningContainerd {
   ctr(args: readonly string[], options?: CtrOptions): Promise<CtrResult>;
   /** `ctr images import [flags] FILE`; throws with ctr's stderr when it fails. */
   importArchive(tarPath: string, options?: ImportArchiveOptions): Promise<ImportArchiveResult>;
+  /**
+   * `ctr images pull [flags] REF` into the native snapshotter; never throws for a non-zero exit
+   * (tests assert failures too). The registry configuration comes only from `hostsDir`.
+   */
+  pull(ref: string, options?: PullOptions): Promise<CtrResult>;
   /** `ctr images ls`, parsed and sorted by name. */
   listImages(namespace?: string): Promise<readonly ContainerdImage[]>;
   /**
@@ -306,6 +324,14 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
       readLog: () => daemon.readLog(),
       ctr,
       listImages,
+      pull(ref: string, o: PullOptions = {}): Promise<CtrResult> {
+        const args = ["images", "pull", "--snapshotter", CONTAINERD_SNAPSHOTTER];
+        if (o.hostsDir !== undefined) args.push("--hosts-dir", o.hostsDir);
+        if (o.allPlatforms) args.push("--all-platforms");
+        if (o.httpDump) args.push("--http-dump");
+        args.push(ref);
+        return ctr(args, { ...(o.namespace === undefined ? {} : { namespace: o.namespace }), ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
+      },
       async checkImages(ns?: string): Promise<readonly ContainerdImageCheck[]> {
         const result = await ctr(["images", "check"], ns === undefined ? {} : { namespace: ns });
         // ctr exits 1 when it cannot check an incomplete image's unpack state, after printing the table.

@@ -22,6 +22,8 @@ export interface SkopeoRunOptions {
   readonly timeoutMs?: number;
   /** Extra arguments appended before the image references. */
   readonly extraArgs?: readonly string[];
+  /** Content of the sandbox's registries.conf (default: no search registries, short names off). */
+  readonly registriesConf?: string;
 }
 
 /** Options for {@link inspectRaw}. */
@@ -113,6 +115,7 @@ function endpointArgs(prefix: "" | "src-" | "dest-", ref: string, e: SkopeoEndpo
 export async function runSkopeo(args: readonly string[], options: SkopeoRunOptions = {}): Promise<SkopeoResult> {
   const s = await makeSandbox();
   try {
+    if (options.registriesConf !== undefined) await writeFile(s.registriesConf, options.registriesConf);
     return await execSkopeo(s, args, options);
   } finally {
     await s.remove();
