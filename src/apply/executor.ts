@@ -10,15 +10,14 @@
  * It switches on the plan's union: each variant carries exactly what its
  * step needs, so nothing is re-checked here.
  */
-import { resolve } from "node:path";
 import { AirgapError, failureFacts, type FailureFacts } from "../core/errors.js";
 import type { Descriptor } from "../core/oci-types.js";
 import { parsePlatform } from "../core/oci-types.js";
 import { mapLimit } from "../core/concurrency.js";
-import { writeFileAtomic } from "../fs/atomic-file.js";
+import { toFileChange, writeOutputChange } from "../cluster/index.js";
 import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, copyGraph } from "../oci/copy/index.js";
-import type { ArtifactCreate, ArtifactDelete, ArtifactUpdate, OutputWrite, Plan, PlannedChange, PrerequisiteChange } from "../plan/model.js";
+import type { ArtifactCreate, ArtifactDelete, ArtifactUpdate, Plan, PlannedChange, PrerequisiteChange } from "../plan/model.js";
 import type { Provider } from "../sdk/provider.js";
 import type { ApplyEvent, ApplySummary } from "./events.js";
 
@@ -114,7 +113,8 @@ async function applyChange(change: PlannedChange, options: ExecutorOptions, coor
       return applyPrerequisite(change, options);
     case "output":
       if (change.action === "no-op") return undefined;
-      return writeOutput(change, options);
+      await writeOutputChange(options.baseDir ?? ".", toFileChange(change));
+      return change.action === "delete" ? undefined : change.after;
     case "file":
       throw new ApplyStepError(`${change.address}: publishing files is not supported by this version of airgap yet`);
     case "image":
@@ -145,11 +145,6 @@ async function applyPrerequisite(change: PrerequisiteChange, options: ExecutorOp
   const result = await provider.applyPrerequisite({ key: change.address, reason: change.reason, data: change.provider.data }, { signal: options.signal });
   if (result.status === "failed") throw new ApplyStepError(result.error);
   return undefined;
-}
-
-async function writeOutput(change: OutputWrite, options: ExecutorOptions): Promise<string> {
-  await writeFileAtomic(resolve(options.baseDir ?? ".", change.path), change.content);
-  return change.after;
 }
 
 async function deleteArtifact(change: ArtifactDelete, options: ExecutorOptions): Promise<void> {

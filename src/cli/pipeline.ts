@@ -11,7 +11,8 @@ import type { Logger } from "../core/logger.js";
 import { observeTargets } from "../observe/observe.js";
 import { matchesTarget } from "../plan/address.js";
 import { diff, protectedContent } from "../plan/diff.js";
-import type { Plan } from "../plan/model.js";
+import type { OutputChange, Plan } from "../plan/model.js";
+import { planClusterOutputs } from "../cluster/index.js";
 import { createProvider } from "../providers/load.js";
 import { createOciToolkit } from "../providers/toolkit.js";
 import { desiredContent, desiredState, type DesiredState } from "../desired/desired-state.js";
@@ -88,10 +89,12 @@ export function checkTargets(session: Session, targets: readonly string[]): void
     const [scope, name] = target.split(/[.[]/);
     if (scope === "bundle" && name && session.config.bundles.some((b) => b.name === name)) continue;
     if (scope === "registry" && name && session.config.registries.has(name)) continue;
+    if (scope === "cluster" && session.config.cluster) continue;
     if (session.config.registries.has(target)) continue;
     const bundles = session.config.bundles.map((b) => `bundle.${b.name}`);
     const registries = [...session.config.registries.keys()].map((r) => `registry.${r}`);
-    throw new UsageError(`--target ${target} names nothing in the configuration; use one of: ${[...bundles, ...registries].join(", ")}, or a full address from the plan`);
+    const cluster = session.config.cluster ? ["cluster"] : [];
+    throw new UsageError(`--target ${target} names nothing in the configuration; use one of: ${[...bundles, ...registries, ...cluster].join(", ")}, or a full address from the plan`);
   }
 }
 
@@ -118,18 +121,29 @@ export async function makePlan(
   checkTargets(session, options.targets);
   const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock, ...(options.bundle ? { bundle: options.bundle } : {}) });
   const isSelected = (address: string, registry: string | undefined) => selected(options.targets, address, registry ?? "");
-  const { prune: allPrune } = desiredContent(session.config, lock.lock, { redact: session.redact });
+  const { prune: allPrune, content } = desiredContent(session.config, lock.lock, { redact: session.redact });
   const prune = allPrune.filter((p) => isSelected(`bundle.${p.bundle}.${p.kind}`, p.registry));
   // Filters never widen an action: what prune must keep comes from every bundle that lands in a pruned repository.
   const pruned = new Set(prune.map((p) => `${p.registry}|${p.repository}`));
+  // Cluster outputs describe everything the nodes pull, whatever --target shows.
+  const outputsWanted = (session.config.cluster?.outputs.length ?? 0) > 0 && (options.targets.length === 0 || options.targets.some((t) => t === "cluster" || t.startsWith("cluster.")));
   const desired = await desiredState(session.config, lock.lock, opener, {
     signal: options.signal,
     concurrency: options.parallelism,
     redact: session.redact,
-    needed: (c) => isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
+    needed: (c) => outputsWanted || isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
   });
   const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
   if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
+  let outputs: readonly OutputChange[] = [];
+  if (outputsWanted) {
+    const digests = new Map(desired.items.map((i) => [i.address, i.digest] as const));
+    const cluster = await planClusterOutputs(session.config, content.map((c) => ({ ...c, ...(digests.has(c.address) ? { digest: digests.get(c.address)! } : {}) })));
+    const diagnostics = cluster.diagnostics.map((d) => session.place(d));
+    if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot render the cluster settings", diagnostics);
+    problems.push(...diagnostics);
+    outputs = cluster.changes.filter((c) => isSelected(c.address, undefined));
+  }
   const items = desired.items.filter((i) => isSelected(i.address, i.registry));
   const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger);
   const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
@@ -141,6 +155,7 @@ export async function makePlan(
     pruneCandidates: observed.pruneCandidates,
     protected: protectedContent(desired.items),
     prerequisites: observed.prerequisites,
+    outputs,
   });
   if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
   return { plan, desired, providers, lock, warnings: problems };

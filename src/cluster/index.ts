@@ -30,4 +30,5 @@ export { readCurrentOutputs } from "./read-outputs.js";
 export { renderClusterOutputs, SUPPORTED_OUTPUT_TYPES } from "./render.js";
 export type { ClusterRendering } from "./render.js";
 export { writeOutputChange } from "./write-outputs.js";
+export { planClusterOutputs, outputAddress, toFileChange, type ClusterPlan } from "./plan-changes.js";
 export type { OutputWriteResult } from "./write-outputs.js";

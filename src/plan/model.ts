@@ -177,6 +177,8 @@ interface OutputPlace {
   readonly format: string;
   /** Local file path, relative to airgap.yaml's directory. */
   readonly path: string;
+  /** Index of the output in `cluster.outputs`. */
+  readonly output: number;
   readonly reason: string;
 }
 
@@ -199,8 +201,15 @@ export interface OutputNoop extends OutputPlace {
   readonly after: string;
 }
 
+/** A file airgap wrote earlier that the outputs no longer render (only files carrying airgap's marker). */
+export interface OutputDelete extends OutputPlace {
+  readonly action: "delete";
+  readonly before: string;
+  readonly diff: string;
+}
+
 /** Any change to a cluster settings file. */
-export type OutputChange = OutputWrite | OutputNoop;
+export type OutputChange = OutputWrite | OutputNoop | OutputDelete;
 
 // --------------------------------------------------------------------- plan
 

@@ -19,8 +19,8 @@ import { buildClusterModel, planOutputFiles, readCurrentOutputs, renderClusterOu
 import { loadConfig } from "../../../src/config/load.js";
 import { normalizeConfig } from "../../../src/config/normalize.js";
 import { createProviderCatalog } from "../../../src/providers/catalog.js";
-import { desiredContent } from "../../../src/resolve/desired-items.js";
-import { readLockFile } from "../../../src/resolve/lock-file.js";
+import { desiredContent } from "../../../src/desired/desired-state.js";
+import { readLockFile } from "../../../src/lock/file.js";
 import { startContainerd, type RunningContainerd } from "../../harness/containerd.js";
 import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";

@@ -39,7 +39,7 @@ describe("plan files", () => {
       ]),
       pruneCandidates: [{ address: 'bundle.b.image["m/y:old"]', kind: "image", registry: "m", repository: "y", tag: "old", digest: b }],
       prerequisites: [{ address: 'registry.m.prerequisite["project y"]', kind: "prerequisite", action: "create", registry: "m", reason: "missing", provider: { name: "harbor", data: { project: "y" } } }],
-      outputs: [{ address: 'cluster.output["out/k0s.yaml"]', kind: "output", action: "create", format: "k0s", path: "out/k0s.yaml", after: a, content: "x\n", diff: "+x\n", reason: "no such file" }],
+      outputs: [{ address: 'cluster.output["out/k0s.yaml"]', kind: "output", action: "create", format: "k0s", path: "out/k0s.yaml", output: 0, after: a, content: "x\n", diff: "+x\n", reason: "no such file" }],
     });
     expect(new Set(every.changes.map((c) => `${c.kind}:${c.action}`))).toEqual(new Set(["prerequisite:create", "image:create", "image:update", "image:no-op", "image:delete", "output:create"]));
     const path = join(tempDir(), "every.json");

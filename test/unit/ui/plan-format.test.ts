@@ -44,6 +44,7 @@ describe("plan text", () => {
       action: "update",
       format: "k0s",
       path: "out/k0s.yaml",
+      output: 0,
       before: d("1"),
       after: d("2"),
       content: "spec:\n  images:\n    repository: mirror.local/k0s\n",
