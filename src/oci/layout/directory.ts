@@ -6,6 +6,8 @@
  * fsynced and renamed, so a name under `blobs/` always holds verified bytes;
  * index.json is replaced atomically, and only after the manifest it points at
  * is stored, so a killed run leaves a valid layout and a rerun converges.
+ * The temp files a killed run leaves are removed by the next writer that
+ * takes the layout's writer lock (`lockForWrite`), never by a reader.
  */
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
@@ -26,6 +28,7 @@ import { readManifest, type ManifestContent, type ReadManifestOptions } from "./
 import { isSameRef, isValidRefName, refAnnotations } from "./ref-name.js";
 import type { LayoutStore, OpenBlobOptions } from "./store.js";
 import { walkLayout, type WalkResult } from "./walk.js";
+import { acquireWriterLock, type WriterLock, type WriterLockOptions } from "./writer-lock.js";
 
 /** Options for opening a layout directory. */
 export interface OpenLayoutDirectoryOptions {
@@ -92,6 +95,16 @@ export class OciLayoutDirectory implements LayoutStore {
     });
     await writeFileAtomic(markerPath, OCI_LAYOUT_CONTENT);
     return layout;
+  }
+
+  /**
+   * Takes the cross-process writer lock of the layout at `path` (writer-lock.ts):
+   * what an apply holds from before its first write until it ends, so that
+   * two processes never rewrite index.json over each other. Removes the temp
+   * files of a killed writer once held. The directory is created if missing.
+   */
+  static lockForWrite(path: string, options: WriterLockOptions = {}): Promise<WriterLock> {
+    return acquireWriterLock(path, options);
   }
 
   private get indexPath(): string {
