@@ -13,7 +13,7 @@ import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, copyGraph } from "../oci/copy/index.js";
 import type { PlannedChange } from "../plan/model.js";
 import type { Plan } from "../plan/model.js";
-import type { Provider } from "../sdk/provider.js";
+import type { Provider, WriteLock, WriteLockOptions } from "../sdk/provider.js";
 import type { ApplyEvent, ApplySummary } from "./events.js";
 
 /** Everything the executor needs besides the plan. */
@@ -31,7 +31,37 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Runs a plan's changes; never throws for a failed change: the summary lists failures. */
+/**
+ * Takes the write lock of every target that `changes` write to and that
+ * offers one (`Provider.lockForWrite`), for the caller to hold around the
+ * stale-plan check and {@link executePlan} and release in a `finally`.
+ * The executor itself does not lock, so that a saved plan's staleness is
+ * checked under the same lock as the writes that follow it. Locks are taken
+ * in the order of the targets' display names, the same in every process, so
+ * two applies into the same two layouts cannot each hold one and wait for
+ * the other; if one cannot be had, those already taken are released.
+ */
+export async function lockTargets(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, options: WriteLockOptions): Promise<WriteLock> {
+  const writing = [...new Set(changes.filter((c) => c.action !== "no-op").map((c) => c.registry))]
+    .flatMap((name) => {
+      const provider = providers.get(name);
+      return provider?.lockForWrite ? [provider] : [];
+    })
+    .sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
+  const held: WriteLock[] = [];
+  const releaseAll = async (): Promise<void> => {
+    for (const lock of held.splice(0).reverse()) await lock.release();
+  };
+  try {
+    for (const provider of writing) held.push(await provider.lockForWrite!(options));
+  } catch (error) {
+    await releaseAll();
+    throw error;
+  }
+  return { release: releaseAll };
+}
+
+/** Runs a plan's changes; never throws for a failed change: the summary lists failures. The caller holds the targets' write locks ({@link lockTargets}). */
 export async function executePlan(plan: Plan, options: ExecutorOptions): Promise<ApplySummary> {
   const work = plan.changes.filter((c) => c.action !== "no-op");
   const coordinator = new CopyCoordinator({ concurrency: Math.max(4, options.parallelism) });
