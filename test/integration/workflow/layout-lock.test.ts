@@ -28,8 +28,9 @@ const images = generateImages("wf-layout-lock", [
   // Slow to fetch through the proxy: keeps an apply busy, with a temp blob being written.
   { repository: "lock/big", tags: ["1"], format: "oci", layerSize: 600_000, sharedBase: false },
 ]);
-const bigLayer = images.get("lock/big", "1").root;
-const bigLayerDigest = bigLayer.kind === "manifest" ? bigLayer.layers.find((l) => l.size > 100_000)?.digest : undefined;
+const bigRoot = images.get("lock/big", "1").root;
+const bigLayerDigest = bigRoot.kind === "manifest" ? bigRoot.layers.find((l) => l.size > 100_000)?.digest : undefined;
+if (bigLayerDigest === undefined) throw new Error("lock/big has no large layer");
 const BYTES_PER_SECOND = 100_000;
 const filler = generateImages("wf-layout-lock-filler", [{ repository: "filler/app", tags: ["0"], format: "oci" }]);
 /** Index entries already in the layout: they make each index.json rewrite take long enough that unlocked writers overlap. */
@@ -149,7 +150,7 @@ describe("one writer per oci-layout target", () => {
   });
 
   it("a second apply that cannot get the lock in time refuses, naming the holder, and writes nothing; plan takes no lock", async () => {
-    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest ?? "?" }, faults.throttle(BYTES_PER_SECOND)));
+    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest }, faults.throttle(BYTES_PER_SECOND)));
     const layout = join(root, "refused");
     const holder = workspace("holder", layout, ["lock/big", ...names("a")]);
     const second = workspace("second", layout, names("b"));
@@ -208,7 +209,7 @@ describe("one writer per oci-layout target", () => {
   });
 
   it("after kill -9 mid-blob, the next apply removes the temp files left behind and converges", async () => {
-    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest ?? "?" }, faults.throttle(BYTES_PER_SECOND)));
+    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest }, faults.throttle(BYTES_PER_SECOND)));
     const layout = join(root, "killed");
     const ws = workspace("killed", layout, ["lock/big", ...names("b")]);
     const run = ws.start(["apply", "--auto-approve"]);
@@ -239,7 +240,7 @@ describe("one writer per oci-layout target", () => {
   });
 
   it("releases the lock on Ctrl-C and when a change fails", async () => {
-    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest ?? "?" }, faults.throttle(BYTES_PER_SECOND)));
+    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest }, faults.throttle(BYTES_PER_SECOND)));
     const layout = join(root, "released");
     const ws = workspace("released", layout, ["lock/big"]);
     const run = ws.start(["apply", "--auto-approve"]);
@@ -250,7 +251,7 @@ describe("one writer per oci-layout target", () => {
     expect(interrupted.code).toBe(1);
     expect(existsSync(join(layout, LOCK_FILE))).toBe(false);
 
-    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest ?? "?" }, faults.status(404, { body: JSON.stringify({ errors: [{ code: "BLOB_UNKNOWN", message: "injected" }] }) })));
+    proxy.setRule(when({ method: "GET", kind: "blob", path: bigLayerDigest }, faults.status(404, { body: JSON.stringify({ errors: [{ code: "BLOB_UNKNOWN", message: "injected" }] }) })));
     const failed = await ws.run(["apply", "--auto-approve"], { env: { AIRGAP_LOCK_TIMEOUT: "0" } });
     expect(failed.stderr).toContain("Apply finished with errors: 0 done, 1 failed");
     expect(failed.code).toBe(1);
