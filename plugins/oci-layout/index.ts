@@ -3,7 +3,9 @@
  * embedded default target. Readable by skopeo (`oci:`), containerd and k0s.
  *
  * Reading never creates anything (plan is read-only: a missing directory
- * holds nothing); the directory is created on the first write.
+ * holds nothing); the directory is created on the first write. Writers
+ * take the layout's cross-process lock first (`lockForWrite`): index.json
+ * is rewritten whole, so two processes writing at once would lose entries.
  */
 import type { CallOptions, ContentWriter, Descriptor, Provider, ProviderPlugin } from "../../src/sdk/index.js";
 import { LayoutError, OciLayoutDirectory, PROVIDER_API_VERSION } from "../../src/sdk/index.js";
@@ -89,6 +91,7 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
         const layout = await opener.read();
         await layout?.removeRef(`${repository}:${tag}`);
       },
+      lockForWrite: (options = {}) => OciLayoutDirectory.lockForWrite(settings.path, options),
     };
   },
 };

@@ -17,8 +17,8 @@ import { mapLimit } from "../core/concurrency.js";
 import { toFileChange, writeOutputChange } from "../cluster/index.js";
 import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, copyGraph } from "../oci/copy/index.js";
-import type { ArtifactCreate, ArtifactDelete, ArtifactUpdate, Plan, PlannedChange, PrerequisiteChange } from "../plan/model.js";
-import type { Provider } from "../sdk/provider.js";
+import { registryOf, type ArtifactCreate, type ArtifactDelete, type ArtifactUpdate, type Plan, type PlannedChange, type PrerequisiteChange } from "../plan/model.js";
+import type { Provider, WriteLock, WriteLockOptions } from "../sdk/provider.js";
 import type { ApplyEvent, ApplySummary } from "./events.js";
 
 /** Everything the executor needs besides the plan. */
@@ -56,7 +56,37 @@ function uploadOwners(plan: Plan): Map<string, string> {
   return owners;
 }
 
-/** Runs a plan's changes; never throws for a failed change: the summary lists failures. */
+/**
+ * Takes the write lock of every target that `changes` write to and that
+ * offers one (`Provider.lockForWrite`), for the caller to hold around the
+ * stale-plan check and {@link executePlan} and release in a `finally`.
+ * The executor itself does not lock, so that a saved plan's staleness is
+ * checked under the same lock as the writes that follow it. Locks are taken
+ * in the order of the targets' display names, the same in every process, so
+ * two applies into the same two layouts cannot each hold one and wait for
+ * the other; if one cannot be had, those already taken are released.
+ */
+export async function lockTargets(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, options: WriteLockOptions): Promise<WriteLock> {
+  const writing = [...new Set(changes.filter((c) => c.action !== "no-op").flatMap((c) => registryOf(c) ?? []))]
+    .flatMap((name) => {
+      const provider = providers.get(name);
+      return provider?.lockForWrite ? [provider] : [];
+    })
+    .sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
+  const held: WriteLock[] = [];
+  const releaseAll = async (): Promise<void> => {
+    for (const lock of held.splice(0).reverse()) await lock.release();
+  };
+  try {
+    for (const provider of writing) held.push(await provider.lockForWrite!(options));
+  } catch (error) {
+    await releaseAll();
+    throw error;
+  }
+  return { release: releaseAll };
+}
+
+/** Runs a plan's changes; never throws for a failed change: the summary lists failures. The caller holds the targets' write locks ({@link lockTargets}). */
 export async function executePlan(plan: Plan, options: ExecutorOptions): Promise<ApplySummary> {
   const work = plan.changes.filter((c) => c.action !== "no-op");
   const parallelism = Math.max(1, options.parallelism);

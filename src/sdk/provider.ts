@@ -83,6 +83,20 @@ export interface ProviderPrerequisite {
 /** The outcome of applying one provider-owned change. */
 export type ProviderApplyResult = { readonly status: "applied" } | { readonly status: "already-current" } | { readonly status: "failed"; readonly error: string };
 
+/** Options of {@link Provider.lockForWrite}. */
+export interface WriteLockOptions extends CallOptions {
+  /** How long to wait for another writer before refusing, in ms; 0 refuses at once; undefined is the provider's default. */
+  readonly waitMs?: number;
+  /** Told what the user should see while locking: "waiting for the lock held by pid N …", a stale lock taken over, temp files removed. */
+  readonly notify?: (message: string) => void;
+}
+
+/** An exclusive write lock on a target, held until released. */
+export interface WriteLock {
+  /** Releases the lock; safe to call more than once. */
+  release(): Promise<void>;
+}
+
 /** An instantiated provider for one registry of airgap.yaml. All capabilities are optional. */
 export interface Provider {
   /** How the target is shown in plans (`registry.internal:5000`, `oci:./mirror`). */
@@ -108,6 +122,18 @@ export interface Provider {
   prerequisites?(items: readonly TargetItem[], options?: CallOptions): Promise<readonly ProviderPrerequisite[]>;
   /** Applies one prerequisite; must be idempotent. */
   applyPrerequisite?(prerequisite: ProviderPrerequisite, options?: CallOptions): Promise<ProviderApplyResult>;
+  /**
+   * Takes the target's exclusive write lock for the length of an apply, for
+   * targets that cannot merge concurrent writers themselves (an oci-layout
+   * directory rewrites index.json as a whole; a registry serialises its own
+   * tag writes and needs none). apply calls it for every target it will
+   * write to, after planning and before the first write (for a saved plan,
+   * before the stale-plan check), and releases it in a `finally`, so the
+   * lock covers every write and a refused lock means nothing was written.
+   * Plan never calls it: reading needs no lock. When another writer holds
+   * the lock past `waitMs`, it throws an error naming the holder.
+   */
+  lockForWrite?(options?: WriteLockOptions): Promise<WriteLock>;
   close?(): Promise<void>;
 }
 

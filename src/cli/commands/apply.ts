@@ -3,10 +3,15 @@
  * refused when the config, the lock or any target changed since. Without
  * one, it plans, shows the plan and asks on a terminal; without a terminal
  * it refuses unless --auto-approve.
+ *
+ * Before its first write apply takes the write lock of each target that has
+ * one (an oci-layout directory; see `lockTargets`) and holds it to the end.
+ * It waits for another holder at most 60 s, or `AIRGAP_LOCK_TIMEOUT` seconds
+ * (0: refuse at once), then refuses naming the holder.
  */
 import { createInterface } from "node:readline/promises";
 import { resolve } from "node:path";
-import { executePlan } from "../../apply/executor.js";
+import { executePlan, lockTargets } from "../../apply/executor.js";
 import { assertNotStale } from "../../apply/stale.js";
 import { ConfigError, UsageError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
@@ -17,7 +22,7 @@ import { openBundle, verifyBundle } from "../../bundle/read-bundle.js";
 import type { View } from "../../ui/view.js";
 import { readLockFile } from "../../lock/index.js";
 import { SourceOpener } from "../../sources/index.js";
-import type { Provider } from "../../sdk/provider.js";
+import type { Provider, WriteLock, WriteLockOptions } from "../../sdk/provider.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
@@ -47,7 +52,12 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
   const opener = new SourceOpener({ logger: silentLogger, ...(bundle ? { only: bundle.tar } : {}) });
   let providers: ReadonlyMap<string, Provider> | undefined;
+  let locks: WriteLock | undefined;
+  // Where apply's progress renders: a fresh view after a confirmation prompt closed the first one.
+  let progress = view;
   try {
+    const waitMs = lockTimeout(io);
+    const lockOptions = (): WriteLockOptions => ({ signal: interrupt.signal, notify: (message) => progress.info(message), ...(waitMs !== undefined ? { waitMs } : {}) });
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     const parallelism = parallelismFlag(stringFlag(parsed, "parallelism"));
     let plan: Plan;
@@ -59,6 +69,8 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 && !bundle ? { lockSha256 } : {}), ...(bundle ? { bundleSha256: bundle.sha256 } : {}) }, planPath);
       plan = file.plan;
       providers = await openProviders(session, plan.changes.flatMap((c) => registryOf(c) ?? []), silentLogger);
+      // Locked before the stale check, so nothing can change the targets between the check and the writes.
+      locks = await lockTargets(plan.changes, providers, lockOptions());
       await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism });
       sources = bundle
         ? (await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })).sources
@@ -87,23 +99,34 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
           io.stderr.write("Apply cancelled.\n");
           return ExitCode.Error;
         }
-        if (bundle) await verifyBundle(bundle);
-        return await execute(plan, providers, sources, opener, { parallelism, baseDir: session.config.baseDir }, interrupt.signal, await openView(io, boolFlag(parsed, "json")));
+        progress = await openView(io, boolFlag(parsed, "json"));
       }
     }
     // Every blob of the bundle is checked before anything is written to a target.
     if (bundle) await verifyBundle(bundle);
-    return await execute(plan, providers, sources, opener, { parallelism, baseDir: session.config.baseDir }, interrupt.signal, view);
+    locks ??= await lockTargets(plan.changes, providers, lockOptions());
+    return await execute(plan, providers, sources, opener, { parallelism, baseDir: session.config.baseDir }, interrupt.signal, progress);
   } catch (error) {
     if (error instanceof ConfigError) return ExitCode.Error;
     if (error instanceof PipelineError && error.diagnostics.length) view.diagnostics(error.diagnostics);
     throw error;
   } finally {
+    await locks?.release();
     interrupt.dispose();
     await closeAll(providers, opener);
     await bundle?.close();
     await view.close();
+    if (progress !== view) await progress.close();
   }
+}
+
+/** `AIRGAP_LOCK_TIMEOUT`: how long to wait for another writer's lock, in seconds (undefined: the provider's default). */
+function lockTimeout(io: CommandIo): number | undefined {
+  const text = io.env["AIRGAP_LOCK_TIMEOUT"];
+  if (text === undefined || text.trim() === "") return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`AIRGAP_LOCK_TIMEOUT must be a number of seconds (0 or more), not "${text}"`);
+  return Math.round(seconds * 1000);
 }
 
 /** Where each change's content comes from, for a saved plan: from airgap.lock, or resolved again when there is none. */

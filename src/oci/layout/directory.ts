@@ -6,6 +6,8 @@
  * fsynced and renamed, so a name under `blobs/` always holds verified bytes;
  * index.json is replaced atomically, and only after the manifest it points at
  * is stored, so a killed run leaves a valid layout and a rerun converges.
+ * The temp files a killed run leaves are removed by the next writer that
+ * takes the layout's writer lock (`lockForWrite`), never by a reader.
  */
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
@@ -26,6 +28,7 @@ import { readManifest, type ManifestContent, type ReadManifestOptions } from "./
 import { isSameRef, isValidRefName, refAnnotations } from "./ref-name.js";
 import type { LayoutStore, OpenBlobOptions } from "./store.js";
 import { walkLayout, type WalkResult } from "./walk.js";
+import { acquireWriterLock, type WriterLock, type WriterLockOptions } from "./writer-lock.js";
 
 /** Options for opening a layout directory. */
 export interface OpenLayoutDirectoryOptions {
@@ -43,6 +46,12 @@ function isNotFound(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "ENOENT";
 }
 
+/** index.json parsed: the typed index, and the raw object whose other fields a rewrite keeps. */
+interface ParsedIndex {
+  readonly index: ImageIndex;
+  readonly raw: Record<string, unknown>;
+}
+
 /** index.json of a layout with no images, as airgap creates it. */
 const EMPTY_INDEX = `{"schemaVersion":2,"mediaType":"${MediaType.OciIndex}","manifests":[]}`;
 
@@ -53,7 +62,7 @@ export class OciLayoutDirectory implements LayoutStore {
   /** `oci:<path>`, skopeo's transport spelling. */
   readonly name: string;
 
-  private cachedIndex: { readonly version: string; readonly value: { readonly index: ImageIndex; readonly raw: Record<string, unknown> } } | undefined;
+  private cachedIndex: { readonly version: string; readonly bytes: Buffer; readonly value: ParsedIndex } | undefined;
 
   private constructor(path: string) {
     this.path = path;
@@ -94,6 +103,16 @@ export class OciLayoutDirectory implements LayoutStore {
     return layout;
   }
 
+  /**
+   * Takes the cross-process writer lock of the layout at `path` (writer-lock.ts):
+   * what an apply holds from before its first write until it ends, so that
+   * two processes never rewrite index.json over each other. Removes the temp
+   * files of a killed writer once held. The directory is created if missing.
+   */
+  static lockForWrite(path: string, options: WriterLockOptions = {}): Promise<WriterLock> {
+    return acquireWriterLock(path, options);
+  }
+
   private get indexPath(): string {
     return join(this.path, INDEX_FILE);
   }
@@ -121,7 +140,7 @@ export class OciLayoutDirectory implements LayoutStore {
    * identify a version, and resolving thousands of tags does not re-parse a
    * large index thousands of times.
    */
-  private async readIndexRaw(): Promise<{ readonly index: ImageIndex; readonly raw: Record<string, unknown> }> {
+  private async readIndexRaw(): Promise<ParsedIndex> {
     let info;
     try {
       info = await stat(this.indexPath, { bigint: true });
@@ -131,6 +150,21 @@ export class OciLayoutDirectory implements LayoutStore {
     }
     const version = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
     if (this.cachedIndex?.version === version) return this.cachedIndex.value;
+    return this.readIndexBytes(version);
+  }
+
+  /**
+   * Reads index.json for a rewrite (under the path lock, and in an apply
+   * under the writer lock): always the bytes on disk, never a version
+   * guessed from file metadata, which another writer can repeat (a reused
+   * inode, same size, a coarse clock) and so make us rewrite a stale copy.
+   * The parse is reused only when the bytes are identical.
+   */
+  private async readIndexForUpdate(): Promise<ParsedIndex> {
+    return this.readIndexBytes(undefined);
+  }
+
+  private async readIndexBytes(version: string | undefined): Promise<ParsedIndex> {
     let bytes: Buffer;
     try {
       bytes = await readLimitedFile(this.indexPath, INDEX_SIZE_LIMIT, this.name, INDEX_FILE);
@@ -138,8 +172,10 @@ export class OciLayoutDirectory implements LayoutStore {
       if (isNotFound(error)) throw new LayoutError("INVALID_INDEX", this.name, `${INDEX_FILE} is missing`, { entry: INDEX_FILE });
       throw error;
     }
-    const value = decodeIndexJson(bytes, this.name);
-    this.cachedIndex = { version, value };
+    const cached = this.cachedIndex;
+    const value = cached !== undefined && cached.bytes.equals(bytes) ? cached.value : decodeIndexJson(bytes, this.name);
+    // An update read has no version: readIndexRaw reads the bytes once after it, and reuses the parse when they match.
+    this.cachedIndex = { version: version ?? "", bytes, value };
     return value;
   }
 
@@ -240,7 +276,7 @@ export class OciLayoutDirectory implements LayoutStore {
     };
 
     return withPathLock(this.indexPath, async () => {
-      const { index, raw } = await this.readIndexRaw();
+      const { index, raw } = await this.readIndexForUpdate();
       const manifests = [...index.manifests];
       const same = manifests.flatMap((d, i) => (isSameRef(d, refName) ? [i] : []));
       const first = same[0];
@@ -259,7 +295,7 @@ export class OciLayoutDirectory implements LayoutStore {
   /** Removes every index.json entry for `refName` (a pruned tag); blobs stay. Returns whether one was removed. */
   async removeRef(refName: string, _options: CallOptions = {}): Promise<boolean> {
     return withPathLock(this.indexPath, async () => {
-      const { index, raw } = await this.readIndexRaw();
+      const { index, raw } = await this.readIndexForUpdate();
       const kept = index.manifests.filter((d) => !isSameRef(d, refName));
       if (kept.length === index.manifests.length) return false;
       await this.writeIndex(raw, kept);
@@ -268,7 +304,11 @@ export class OciLayoutDirectory implements LayoutStore {
   }
 
   private async writeIndex(raw: Record<string, unknown>, manifests: readonly Descriptor[]): Promise<void> {
-    await writeFileAtomic(this.indexPath, JSON.stringify({ ...raw, manifests }));
+    const next = { ...raw, manifests };
+    const bytes = Buffer.from(JSON.stringify(next));
+    await writeFileAtomic(this.indexPath, bytes);
+    // What we wrote, already parsed: the next read finds the same bytes and skips the parse.
+    this.cachedIndex = { version: "", bytes, value: { index: next as unknown as ImageIndex, raw: next } };
   }
 
   /**

@@ -20,6 +20,7 @@ import { AirgapError } from "../../core/errors.js";
  * - `INVALID_ENTRY`: a tar entry under `blobs/` whose name is not a digest.
  * - `TRUNCATED`, `CORRUPT_ARCHIVE`: the tar ends early or a header is damaged.
  * - `INCOMPLETE`: a tar to be written lacks a blob its index needs.
+ * - `LOCKED`: another process holds the layout's writer lock (writer-lock.ts) and did not let go in time.
  */
 export type LayoutErrorCode =
   | "NOT_A_LAYOUT"
@@ -35,7 +36,8 @@ export type LayoutErrorCode =
   | "INVALID_ENTRY"
   | "TRUNCATED"
   | "CORRUPT_ARCHIVE"
-  | "INCOMPLETE";
+  | "INCOMPLETE"
+  | "LOCKED";
 
 /** An OCI layout (directory or tar) is unusable or refused; `entry` names the offending file when there is one. */
 export class LayoutError extends AirgapError {

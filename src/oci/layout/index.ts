@@ -8,6 +8,7 @@ export * from "./walk.js";
 export * from "./repository-view.js";
 export * from "./directory.js";
 export * from "./directory-repository.js";
+export * from "./writer-lock.js";
 export * from "./tar-reader.js";
 export * from "./tar-writer.js";
 export type { TarFileEntry, TarIndex } from "./tar-index.js";

@@ -167,6 +167,22 @@ describe("OciLayoutDirectory", () => {
     expect(await listTemp(dir)).toEqual([]);
   });
 
+  it("rewrites index.json from the bytes on disk, keeping what a previous writer added in place since this object last read it", async () => {
+    const layout = await OciLayoutDirectory.open(dir, { create: true });
+    const image = makeImage(5);
+    await pushAll(layout.repository(REPO), image.blobs);
+    await layout.repository(REPO).tag(image.manifest.descriptor, "v1");
+    expect(await layout.entries()).toHaveLength(1);
+    // Another writer (another process, earlier holder of the writer lock) changes the file in place: same inode.
+    const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as { manifests: unknown[] };
+    const [first] = index.manifests as { annotations: Record<string, string> }[];
+    index.manifests.push({ ...first, annotations: { [Annotation.RefName]: `${REPO}:other` } });
+    await writeFile(join(dir, "index.json"), JSON.stringify(index));
+    await layout.repository(REPO).tag(image.manifest.descriptor, "v2");
+    const names = (await layout.entries()).map((d) => d.annotations?.[Annotation.RefName]).sort();
+    expect(names).toEqual([`${REPO}:other`, `${REPO}:v1`, `${REPO}:v2`]);
+  });
+
   it("moves a tag by replacing its entry in place, and reports unchanged re-tags", async () => {
     const layout = await OciLayoutDirectory.open(dir, { create: true });
     const repo = layout.repository(REPO);
