@@ -182,8 +182,8 @@ export class WebDavStore implements FileStore {
    */
   private async upload(path: readonly string[], body: RequestBody, size: number, signal: AbortSignal | undefined): Promise<void> {
     const headers = { "content-length": String(typeof body === "function" ? size : Buffer.byteLength(body)) };
-    // A streamed body is retried by this method (after MKCOL), not by the client: a failed stream means a bad source.
-    const put = () => this.http.send({ method: "PUT", path, headers, body, signal, retry: typeof body !== "function" });
+    // A streamed body is a factory that opens the content again, so a retried PUT resends it from the start.
+    const put = () => this.http.send({ method: "PUT", path, headers, body, signal });
     let res = await put();
     if ((res.status === 409 || res.status === 500) && path.length > 1) {
       const first = await this.http.failure("PUT", path, res);
