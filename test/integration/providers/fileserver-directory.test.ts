@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FileServerError } from "../../../plugins/fileserver/index.js";
 import { createFileserverProvider } from "../../../plugins/fileserver/index.js";
+import { silentLogger } from "../../../src/core/logger.js";
+import { createProvider } from "../../../src/providers/load.js";
+import { createOciToolkit } from "../../../src/providers/toolkit.js";
 import type { Provider } from "../../../src/sdk/index.js";
 import { makeTempDir, type TempDir } from "../../harness/tmp.js";
 import { brokenContent, bytesOf, contentOf, sha256 } from "./fileserver-content.js";
@@ -96,5 +99,17 @@ describe("fileserver on a directory", () => {
     expect(await provider.deleteFile!("p/q/b.txt")).toEqual({ status: "deleted" });
     expect(await provider.deleteFile!("p/q/b.txt")).toEqual({ status: "absent" });
     expect(await tree(root)).toEqual(["p/a.txt", "p/a.txt.sha256", "p/unmanaged.txt"]);
+  });
+
+  it("loads as the built-in `fileserver` plugin with every file capability", async () => {
+    const loaded = await createProvider("fileserver", { path: root }, { registryName: "disk", baseDir: tmp.path, logger: silentLogger, oci: createOciToolkit(silentLogger, {}) });
+    try {
+      expect(loaded.display).toBe(root);
+      for (const capability of ["observeFiles", "putFile", "deleteFile", "listFiles", "observeCharts", "publishCharts", "close"] as const) expect(typeof loaded[capability], capability).toBe("function");
+      await loaded.putFile!("loaded.txt", contentOf(Buffer.from("via the loader\n")));
+      expect(await readFile(join(root, "loaded.txt"), "utf8")).toBe("via the loader\n");
+    } finally {
+      await loaded.close?.();
+    }
   });
 });

@@ -104,6 +104,22 @@ describe("fileserver through a faulty connection", () => {
     expect(proxy.requests.map((r) => `${r.method} ${r.path} ${r.outcome}`)).toEqual(["GET /retry/small.txt.sha256 reset", "GET /retry/small.txt.sha256 completed"]);
   });
 
+  it("keeps the old file whole when every attempt of an upload is cut mid-body", async () => {
+    const old = Buffer.from("the version before\n");
+    await provider.putFile!("retry/cut.bin", contentOf(old));
+    proxy.setRule(when({ method: "PUT", path: "/retry/cut.bin" }, faults.resetAfter(512 * 1024, { direction: "request" })));
+    proxy.clearRequests();
+    const error = await provider.putFile!("retry/cut.bin", contentOf(bytesOf("cut", 3 * 1024 * 1024))).catch((e: unknown) => e);
+    proxy.setRule(undefined);
+    await proxy.settled();
+    expect((error as FileServerError).code).toBe("FILE_NETWORK");
+    expect((error as Error).message).toMatch(/^PUT http:\/\/127\.0\.0\.1:\d+\/retry\/cut\.bin failed: /);
+    expect(proxy.requests.filter((r) => r.method === "PUT" && r.path === "/retry/cut.bin").map((r) => r.outcome)).toEqual(["reset", "reset", "reset"]);
+    expect(await readFile(join(nginx.root, "retry/cut.bin"), "utf8")).toBe("the version before\n");
+    // Its sidecar went first, so the next plan sees a file to rewrite, never a checksum that lies.
+    expect((await provider.observeFiles!(["retry/cut.bin"])).get("retry/cut.bin")).toEqual({ state: "unverified", size: old.length });
+  });
+
   it("gives up after three attempts with the server's message", async () => {
     proxy.setRule(when({ method: "GET", path: "/retry/down.txt.sha256" }, faults.status(503, { body: "maintenance until noon" })));
     proxy.clearRequests();
