@@ -147,7 +147,10 @@ export class WebDavStore implements FileStore {
         let moved = false;
         try {
           await this.upload(temp, body, expected.size, signal);
-          if (small !== undefined) options.onProgress?.((sent += expected.size));
+          if (small !== undefined) {
+            sent += expected.size;
+            options.onProgress?.(sent);
+          }
           await this.readBack(temp, expected, path, signal);
           await this.deleteQuietly(sidecar, signal, true);
           moved = await this.move(temp, segments, signal);
@@ -163,7 +166,10 @@ export class WebDavStore implements FileStore {
       // No MOVE on this server: PUT in place (nginx and Apache still write PUT bodies to a temp file and rename).
       await this.deleteQuietly(sidecar, signal, true);
       await this.upload(segments, body, expected.size, signal);
-      if (small !== undefined) options.onProgress?.((sent += expected.size));
+      if (small !== undefined) {
+      sent += expected.size;
+      options.onProgress?.(sent);
+    }
       try {
         await this.readBack(segments, expected, path, signal);
       } catch (error) {

@@ -72,7 +72,7 @@ describe("fileserver through a faulty connection", () => {
   let proxy: FaultProxy;
   let provider: Provider;
   beforeAll(async () => {
-    // Behind a proxy MOVE's Destination names the proxy, which nginx refuses; this server has no MOVE, so files are PUT in place.
+    // A server without MOVE: files are PUT at their final name, where a cut upload matters most.
     nginx = await startNginxDav({ davMethods: ["PUT", "DELETE", "MKCOL"] });
     proxy = await startFaultProxy({ upstream: { url: nginx.url } });
     provider = await createFileserverProvider({ url: proxy.url }, { registryName: "flaky" }, { sleep: noWait });

@@ -83,14 +83,16 @@ describe("fileserver on nginx WebDAV", () => {
   it("tells absent, present and changed apart", async () => {
     const v1 = bytesOf("update-v1", 5000);
     const v2 = bytesOf("update-v2", 7000);
-    await provider.putFile!("update/tool", contentOf(v1));
+    const progress: number[] = [];
+    expect(await provider.putFile!("update/tool", contentOf(v1), { onProgress: (n) => progress.push(n) })).toEqual({ status: "written", sha256: sha256(v1), size: 5000, bytesSent: 5000 });
+    expect(progress).toEqual([5000]);
     const observed = await provider.observeFiles!(["update/tool", "update/missing"]);
     expect(observed.get("update/tool")).toEqual({ state: "present", sha256: sha256(v1) });
     expect(observed.get("update/missing")).toEqual({ state: "absent" });
 
     // What the planner sees: present with another sha256 ⇒ update; the update replaces file and sidecar.
     expect(sha256(v2)).not.toBe(sha256(v1));
-    await provider.putFile!("update/tool", contentOf(v2));
+    expect((await provider.putFile!("update/tool", contentOf(v2))).bytesSent).toBe(7000);
     expect(sha256(await readFile(join(nginx.root, "files/update/tool")))).toBe(sha256(v2));
     expect((await provider.observeFiles!(["update/tool"])).get("update/tool")).toEqual({ state: "present", sha256: sha256(v2) });
   });
