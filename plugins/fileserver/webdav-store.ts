@@ -167,9 +167,9 @@ export class WebDavStore implements FileStore {
       await this.deleteQuietly(sidecar, signal, true);
       await this.upload(segments, body, expected.size, signal);
       if (small !== undefined) {
-      sent += expected.size;
-      options.onProgress?.(sent);
-    }
+        sent += expected.size;
+        options.onProgress?.(sent);
+      }
       try {
         await this.readBack(segments, expected, path, signal);
       } catch (error) {
