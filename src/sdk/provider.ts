@@ -8,6 +8,7 @@
  * manifests, retries and progress. Providers add what only they know:
  * faster listing, prerequisites (a Harbor project, an ECR repository), files.
  */
+import type { Readable } from "node:stream";
 import type { Logger } from "../core/logger.js";
 import type { Observation } from "../core/observation.js";
 import type { ContentWriter, CallOptions } from "../oci/content.js";
@@ -146,4 +147,113 @@ export interface ProviderPlugin<Config = Readonly<Record<string, unknown>>> {
   /** JSON Schema of the provider's settings; the core validates them before `create`. */
   readonly configSchema: object;
   create(config: Config, context: ProviderContext): Promise<Provider>;
+}
+
+// ---------------------------------------------------------------------------
+// Files: publishing plain files (and Helm HTTP repositories) to a target.
+//
+// A file lands at a path of a target (a file server, a directory, an OCI
+// layout, a registry as an OCI artifact) with the same planned
+// create / update / no-op semantics as an image: the planner asks
+// `observeFiles` for what is there and compares sha256s, the executor calls
+// `putFile` for creates and updates and `deleteFile` only for pruning.
+// These members merge into `Provider` above (TypeScript declaration merging),
+// so this capability stays one block of its own.
+// ---------------------------------------------------------------------------
+
+/**
+ * What a target holds at one file path. Absence is an answer, not an error.
+ * `unverified`: something is there, but the target keeps no checksum that
+ * agrees with it (no sidecar, or a sidecar older than the file): the planner
+ * treats it like a different sha256 (an update), because publishing rewrites
+ * file and checksum together.
+ */
+export type FileObservation =
+  | { readonly state: "present"; readonly sha256: string; readonly size?: number }
+  | { readonly state: "unverified"; readonly size?: number }
+  | { readonly state: "absent" }
+  | { readonly state: "unknown"; readonly error: string };
+
+/**
+ * Content to publish: the sha256 (lower-case hex, no `sha256:` prefix) and
+ * size the plan promised, and a way to open the bytes. `open` may be called
+ * more than once (a retry, a server without MOVE): each call must return the
+ * content from its start. The provider checks the bytes against `sha256` and
+ * `size` and writes nothing at the path when they disagree.
+ */
+export interface FileContent {
+  readonly sha256: string;
+  readonly size: number;
+  open(options?: CallOptions): Promise<Readable>;
+}
+
+/** How to observe files. */
+export interface ObserveFilesOptions extends CallOptions {
+  /** Read every present file whole and hash it instead of trusting the target's stored checksum. */
+  readonly verify?: boolean;
+}
+
+/** How to put one file. */
+export interface PutFileOptions extends CallOptions {
+  /** File mode (`0o755`) on targets that keep one; others ignore it. */
+  readonly mode?: number;
+  /** Called with the bytes sent so far (for progress). */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+/** A file written and checked. `bytesSent` counts the content bytes uploaded, a retried upload twice. */
+export interface PutFileResult {
+  readonly status: "written";
+  readonly sha256: string;
+  readonly size: number;
+  readonly bytesSent: number;
+}
+
+/** The outcome of deleting a file (prune): absent is not an error. */
+export type DeleteFileResult = { readonly status: "deleted" } | { readonly status: "absent" };
+
+/** A chart to look for in a Helm HTTP repository. */
+export interface ChartRef {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** What `publishCharts` wrote. Paths are relative to the target, like file paths. */
+export interface PublishChartsResult {
+  readonly charts: readonly { readonly name: string; readonly version: string; readonly path: string; readonly sha256: string }[];
+  /** Path of the index.yaml written. */
+  readonly index: string;
+  readonly bytesSent: number;
+}
+
+export interface Provider {
+  /**
+   * Observes files by path (relative to the target, `/`-separated). Batched:
+   * one call for every file of a plan, so a provider can list or pipeline.
+   * Every path gets an answer; a failure for one path is `unknown` for it.
+   */
+  observeFiles?(paths: readonly string[], options?: ObserveFilesOptions): Promise<ReadonlyMap<string, FileObservation>>;
+  /**
+   * Writes one file atomically: readers see the old file or the new one,
+   * never a part (a temp name moved into place). The bytes are checked
+   * against `content.sha256` and `size` before the file becomes visible;
+   * a mismatch throws and leaves the path as it was.
+   */
+  putFile?(path: string, content: FileContent, options?: PutFileOptions): Promise<PutFileResult>;
+  /** Deletes a file and its stored checksum; called only for prune. */
+  deleteFile?(path: string, options?: CallOptions): Promise<DeleteFileResult>;
+  /** Paths of the files published under a directory (`""` for all), for prune. */
+  listFiles?(directory: string, options?: CallOptions): Promise<readonly string[]>;
+  /**
+   * Charts in the Helm HTTP repository at `directory` (`""` for the root),
+   * read from its index.yaml in one request. Keyed by the chart archive's
+   * path (`<directory>/<name>-<version>.tgz`); `present` carries the index's digest.
+   */
+  observeCharts?(directory: string, charts: readonly ChartRef[], options?: CallOptions): Promise<ReadonlyMap<string, FileObservation>>;
+  /**
+   * Publishes chart archives to the Helm HTTP repository at `directory`:
+   * each `.tgz` (named from its Chart.yaml) first, then index.yaml, merged
+   * with the entries already there and written atomically.
+   */
+  publishCharts?(directory: string, charts: readonly FileContent[], options?: CallOptions): Promise<PublishChartsResult>;
 }

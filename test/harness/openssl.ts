@@ -46,11 +46,12 @@ export async function createCa(dir: string, name = "ca", commonName = "airgap te
  * Issues a TLS server certificate signed by `ca` with the given IP and DNS subject alt names.
  *
  * Why: Go (docker-registry, skopeo) ignores the CN and requires a SAN matching `127.0.0.1`.
+ * `usage: "clientAuth"` makes a client certificate for mutual TLS instead.
  */
 export async function createServerCert(
   dir: string,
   ca: CertKeyPair,
-  options: { name?: string; ips?: readonly string[]; dnsNames?: readonly string[] } = {},
+  options: { name?: string; ips?: readonly string[]; dnsNames?: readonly string[]; usage?: "serverAuth" | "clientAuth" } = {},
 ): Promise<CertKeyPair> {
   const name = options.name ?? "server";
   const ips = options.ips ?? ["127.0.0.1"];
@@ -65,7 +66,7 @@ export async function createServerCert(
     [
       "basicConstraints=critical,CA:FALSE",
       "keyUsage=critical,digitalSignature,keyEncipherment",
-      "extendedKeyUsage=serverAuth",
+      `extendedKeyUsage=${options.usage ?? "serverAuth"}`,
       `subjectAltName=${sans}`,
       "",
     ].join("\n"),

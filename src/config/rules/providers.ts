@@ -122,7 +122,7 @@ export const consistentSettings: Rule = (ctx) => {
     }
     if (tls && (tls.certFile === undefined) !== (tls.keyFile === undefined)) {
       ctx.report("error", [section, name, "tls"], "mutual TLS needs both `certFile` and `keyFile`");
-    } else if (tls?.certFile !== undefined) {
+    } else if (tls?.certFile !== undefined && block["provider"] !== "fileserver") {
       ctx.report("warning", [section, name, "tls", "certFile"], "client certificates (mutual TLS) are not supported by this version of airgap yet: `certFile` and `keyFile` are ignored");
     }
   }
@@ -136,6 +136,16 @@ export const consistentSettings: Rule = (ctx) => {
         ctx.report("warning", ["sources", name, "credentials"], "helm and http sources use `username` and `password` only (sent as Basic auth); `token`, `dockerConfig` and `helper` are ignored");
       }
       if (source.tls !== undefined) ctx.report("warning", ["sources", name, "tls"], "`tls` of helm and http sources is not used by this version of airgap yet");
+    }
+  }
+  for (const [name, registry] of entries(ctx.config.registries)) {
+    if (registry.provider !== "fileserver") continue;
+    const block = registry as { url?: string; path?: string; credentials?: { dockerConfig?: unknown; helper?: unknown }; tls?: unknown };
+    if (block.credentials?.dockerConfig !== undefined || block.credentials?.helper !== undefined) {
+      ctx.report("error", ["registries", name, "credentials"], "a fileserver takes `username`/`password` (sent as Basic auth) or `token` (Bearer); `dockerConfig` and `helper` are for registries");
+    }
+    if (block.path !== undefined && (block.credentials !== undefined || block.tls !== undefined)) {
+      ctx.report("warning", ["registries", name], "a fileserver with `path` is a local directory: its `credentials` and `tls` are not used", { onKey: true });
     }
   }
   for (const [name, registry] of entries(ctx.config.registries)) {

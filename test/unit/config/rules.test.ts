@@ -125,6 +125,22 @@ describe("settings airgap cannot honour yet", () => {
   });
 });
 
+describe("fileserver settings", () => {
+  it("accepts client certificates, refuses registry-only credential sources, and says what a directory ignores", async () => {
+    const result = await loadYaml(`apiVersion: airgap/v1
+registries:
+  web: { provider: fileserver, url: "https://files", tls: { certFile: c.pem, keyFile: k.pem }, credentials: { username: u, password: p } }
+  helper: { provider: fileserver, url: "https://files", credentials: { helper: ecr-login } }
+  disk: { provider: fileserver, path: ./out, credentials: { username: u, password: p } }
+`);
+    expect(result.ok).toBe(false);
+    expect(result.lines).toEqual([
+      expect.stringMatching(/error: a fileserver takes `username`\/`password` .* `dockerConfig` and `helper` are for registries \(at \/registries\/helper\/credentials\)/),
+      expect.stringMatching(/warning: a fileserver with `path` is a local directory: its `credentials` and `tls` are not used \(at \/registries\/disk\)/),
+    ]);
+  });
+});
+
 describe("source settings not used yet", () => {
   it("warns about registry mirrors, and helm/http source settings it cannot use, instead of ignoring them silently", async () => {
     const result = await loadYaml(`apiVersion: airgap/v1
