@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createFileserverProvider, type FileServerError } from "../../../plugins/fileserver/index.js";
-import { parseHelmIndex } from "../../../src/resolve/helm-index.js";
+import { parseHelmIndex } from "../../../src/sources/helm-index.js";
 import type { Provider } from "../../../src/sdk/index.js";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
 import { makeTempDir, type TempDir } from "../../harness/tmp.js";
