@@ -17,7 +17,9 @@ import { mapLimit } from "../core/concurrency.js";
 import { toFileChange, writeOutputChange } from "../cluster/index.js";
 import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, copyGraph } from "../oci/copy/index.js";
-import { registryOf, type ArtifactCreate, type ArtifactDelete, type ArtifactUpdate, type Plan, type PlannedChange, type PrerequisiteChange } from "../plan/model.js";
+import { Readable } from "node:stream";
+import { EMPTY_CONFIG, fileArtifactManifest, fileArtifactPlace } from "../oci/file-artifact.js";
+import { registryOf, type ArtifactCreate, type ArtifactDelete, type ArtifactUpdate, type FileChange, type FileCreate, type FileDelete, type FileUpdate, type Plan, type PlannedChange, type PrerequisiteChange } from "../plan/model.js";
 import type { Provider, WriteLock, WriteLockOptions } from "../sdk/provider.js";
 import type { ApplyEvent, ApplySummary } from "./events.js";
 
@@ -26,6 +28,8 @@ export interface ExecutorOptions {
   readonly providers: ReadonlyMap<string, Provider>;
   /** The upstream reader for an artifact change. */
   openSource(change: ArtifactCreate | ArtifactUpdate): Promise<ContentReader>;
+  /** A fresh stream of a file change's bytes, from its start (called again on a retry). */
+  openFile?(change: FileCreate | FileUpdate, signal?: AbortSignal): Promise<Readable>;
   /** Changes in flight at once, and blob transfers in flight at once. */
   readonly parallelism: number;
   /** Directory that cluster output paths are relative to (airgap.yaml's). */
@@ -146,7 +150,7 @@ async function applyChange(change: PlannedChange, options: ExecutorOptions, coor
       await writeOutputChange(options.baseDir ?? ".", toFileChange(change));
       return change.action === "delete" ? undefined : change.after;
     case "file":
-      throw new ApplyStepError(`${change.address}: publishing files is not supported by this version of airgap yet`);
+      return applyFile(change, options, credit);
     case "image":
     case "chart":
     case "referrer":
@@ -163,6 +167,21 @@ async function applyChange(change: PlannedChange, options: ExecutorOptions, coor
   }
 }
 
+async function applyFile(change: FileChange, options: ExecutorOptions, credit: Credit): Promise<string | undefined> {
+  switch (change.action) {
+    case "no-op":
+      return undefined;
+    case "delete":
+      await deleteFile(change, options);
+      return undefined;
+    case "create":
+    case "update":
+      await putFile(change, options);
+      credit(change.registry, change.after, change.address, change.size);
+      return change.after;
+  }
+}
+
 function providerFor(registry: string, options: ExecutorOptions): Provider {
   const provider = options.providers.get(registry);
   if (!provider) throw new ApplyStepError(`no provider for registry ${registry}`);
@@ -175,6 +194,44 @@ async function applyPrerequisite(change: PrerequisiteChange, options: ExecutorOp
   const result = await provider.applyPrerequisite({ key: change.address, reason: change.reason, data: change.provider.data }, { signal: options.signal });
   if (result.status === "failed") throw new ApplyStepError(result.error);
   return undefined;
+}
+
+/**
+ * Publishes one file: through the provider's own `putFile` (a file server
+ * writes to a temp name, checks the sha256 and moves it into place), else as
+ * an OCI artifact in an OCI target (layer and config first, the manifest,
+ * the tag last). Either way the bytes are checked against the planned
+ * sha256 before they become visible.
+ */
+async function putFile(change: FileCreate | FileUpdate, options: ExecutorOptions): Promise<void> {
+  const provider = providerFor(change.registry, options);
+  const openFile = options.openFile;
+  if (!openFile) throw new ApplyStepError(`${change.address}: no source for files was given`);
+  const sha256 = change.after.replace(/^sha256:/, "");
+  if (provider.putFile) {
+    await provider.putFile(
+      change.path,
+      { sha256, size: change.size, open: (o) => openFile(change, o?.signal ?? options.signal) },
+      { signal: options.signal, ...(change.mode !== undefined ? { mode: parseInt(change.mode, 8) } : {}), onProgress: (bytes) => options.onEvent({ type: "change-progress", address: change.address, bytes: Math.min(bytes, change.size) }) },
+    );
+    return;
+  }
+  if (!provider.repository) throw new ApplyStepError(`registry ${change.registry} cannot hold files`);
+  const place = fileArtifactPlace(change.path);
+  const artifact = fileArtifactManifest(change.path, sha256, change.size);
+  const target = provider.repository(place.repository);
+  const call = { signal: options.signal };
+  if (!(await target.exists(artifact.content, call))) await target.push(artifact.content, await openFile(change, options.signal), call);
+  if (!(await target.exists(EMPTY_CONFIG.descriptor, call))) await target.push(EMPTY_CONFIG.descriptor, Readable.from([EMPTY_CONFIG.bytes]), call);
+  await target.push(artifact.manifest, Readable.from([artifact.manifestBytes]), call);
+  options.signal.throwIfAborted();
+  await target.tag(artifact.manifest, place.tag, call);
+}
+
+async function deleteFile(change: FileDelete, options: ExecutorOptions): Promise<void> {
+  const provider = providerFor(change.registry, options);
+  if (!provider.deleteFile) throw new ApplyStepError(`the provider of registry ${change.registry} cannot delete ${change.address}`);
+  await provider.deleteFile(change.path, { signal: options.signal });
 }
 
 async function deleteArtifact(change: ArtifactDelete, options: ExecutorOptions): Promise<void> {

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { AirgapError } from "../core/errors.js";
 import { mapLimit } from "../core/concurrency.js";
-import type { PlannedChange } from "../plan/model.js";
+import { UNVERIFIED, type PlannedChange } from "../plan/model.js";
 import type { Provider } from "../sdk/provider.js";
 
 /** Targets changed since the plan was made. */
@@ -44,6 +44,13 @@ async function nowAndPlanned(change: PlannedChange, providers: ReadonlyMap<strin
       });
       const now = text === undefined ? "absent" : `sha256:${createHash("sha256").update(text).digest("hex")}`;
       return { now, planned: change.before ?? "absent" };
+    }
+    case "file": {
+      const provider = providers.get(change.registry);
+      if (!provider?.observeFiles) return undefined;
+      const answer = (await provider.observeFiles([change.path], signal ? { signal } : {})).get(change.path);
+      const now = answer?.state === "present" ? `sha256:${answer.sha256}` : answer?.state === "unverified" ? UNVERIFIED : answer?.state === "absent" ? "absent" : `unknown (${answer?.state === "unknown" ? answer.error : "no answer"})`;
+      return { now, planned: change.action === "create" ? "absent" : change.before };
     }
     default:
       return undefined;

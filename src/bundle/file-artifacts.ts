@@ -6,24 +6,16 @@
  * what they are. The content is checked against the locked sha256 as it is
  * written; on the far side a file is found by that sha256.
  */
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import type { NormalizedConfig } from "../config/normalize.js";
-import { MediaType } from "../core/media-types.js";
-import { Annotation, type Descriptor } from "../core/oci-types.js";
+import { EMPTY_CONFIG, fileArtifactManifest } from "../oci/file-artifact.js";
+import type { Descriptor } from "../core/oci-types.js";
 import type { DesiredProblem } from "../desired/desired-state.js";
 import { LockIndex, type AirgapLock } from "../lock/index.js";
 import { type SourceOpener } from "../sources/index.js";
 
-/** The artifact type of a carried file. */
-export const FILE_ARTIFACT_TYPE = "application/vnd.airgap.file.v1";
-/** Annotation with the path the file lands at on its target. */
-export const FILE_PATH_ANNOTATION = "dev.airgap.file.path";
-
-const EMPTY = Buffer.from("{}");
-const EMPTY_DESCRIPTOR: Descriptor = { mediaType: MediaType.OciEmpty, digest: `sha256:${createHash("sha256").update(EMPTY).digest("hex")}` as Descriptor["digest"], size: EMPTY.length };
+export { FILE_ARTIFACT_TYPE, FILE_PATH_ANNOTATION } from "../oci/file-artifact.js";
 
 /** One file artifact: its index entry, its manifest, and how to read the file. */
 export interface FileArtifact {
@@ -57,16 +49,7 @@ export function fileArtifacts(
         problems.push({ pointer: file.pointer, severity: "error", message: `file ${file.url ?? file.path ?? ""} is not in airgap.lock; run \`airgap lock\`` });
         continue;
       }
-      const content: Descriptor = {
-        mediaType: "application/octet-stream",
-        digest: `sha256:${locked.sha256}` as Descriptor["digest"],
-        size: locked.size,
-        annotations: { [Annotation.Title]: basename(file.to.path) },
-      };
-      const manifestBytes = Buffer.from(
-        JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: FILE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers: [content], annotations: { [FILE_PATH_ANNOTATION]: file.to.path } }),
-      );
-      const manifest: Descriptor = { mediaType: MediaType.OciManifest, digest: `sha256:${createHash("sha256").update(manifestBytes).digest("hex")}` as Descriptor["digest"], size: manifestBytes.length, artifactType: FILE_ARTIFACT_TYPE };
+      const { manifest, manifestBytes, content } = fileArtifactManifest(file.to.path, locked.sha256, locked.size);
       const name = `airgap.files/${nameSegment(`${file.to.registry}/${file.to.path}`)}:${locked.sha256.slice(0, 12)}`;
       const url = file.url;
       const path = file.path;
@@ -83,5 +66,5 @@ export function fileArtifacts(
       });
     }
   }
-  return { artifacts: [...artifacts.values()], empty: { descriptor: EMPTY_DESCRIPTOR, bytes: EMPTY }, problems };
+  return { artifacts: [...artifacts.values()], empty: EMPTY_CONFIG, problems };
 }

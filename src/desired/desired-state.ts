@@ -12,7 +12,7 @@ import { formatPlatform, type Descriptor, type Platform } from "../core/oci-type
 import { parseReference, type ImageReference } from "../core/reference.js";
 import { describeCopy, CopyCoordinator } from "../oci/copy/index.js";
 import { formatAddress } from "../plan/address.js";
-import type { DesiredArtifact, DesiredItem } from "../plan/diff.js";
+import type { DesiredArtifact, DesiredFile, DesiredItem } from "../plan/diff.js";
 import { LockIndex } from "../lock/lookup.js";
 import type { AirgapLock, LockedManifest } from "../lock/model.js";
 import type { SourceOpener } from "../sources/opener.js";
@@ -38,10 +38,21 @@ export interface DesiredProblem {
   readonly message: string;
 }
 
+/** Where a file's bytes come from: its URL or local path (or, offline, the bundle's blob with its sha256). */
+export interface FileSource {
+  readonly url?: string;
+  readonly path?: string;
+  /** Lower-case hex. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
 /** What the targets should hold. */
 export interface DesiredState {
   readonly items: readonly DesiredItem[];
   readonly sources: ReadonlyMap<string, ContentSource>;
+  /** Where each file change's bytes come from, by address. */
+  readonly fileSources: ReadonlyMap<string, FileSource>;
   readonly prune: readonly PruneScope[];
   readonly problems: readonly DesiredProblem[];
 }
@@ -87,7 +98,7 @@ export async function desiredState(
     readonly redact?: (text: string) => string;
   } = {},
 ): Promise<DesiredState> {
-  const { content: all, problems, prune } = desiredContent(config, lock, options);
+  const { content: all, files, problems, prune } = desiredContent(config, lock, options);
   const pending = options.needed ? all.filter(options.needed) : all;
   const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
   const call = options.signal ? { signal: options.signal } : {};
@@ -127,7 +138,8 @@ export async function desiredState(
     }
   });
   const sources = new Map(all.map((p) => [p.address, p.source] as const));
-  return { items: items.filter((i): i is DesiredArtifact => i !== undefined), sources, prune, problems };
+  const fileSources = new Map(files.map((f) => [f.item.address, f.source] as const));
+  return { items: [...items.filter((i): i is DesiredArtifact => i !== undefined), ...files.map((f) => f.item)], sources, fileSources, prune, problems };
 }
 
 /**
@@ -140,13 +152,26 @@ export function desiredContent(
   config: NormalizedConfig,
   lock: AirgapLock,
   options: { readonly redact?: (text: string) => string } = {},
-): { content: DesiredContent[]; problems: DesiredProblem[]; prune: PruneScope[] } {
+): { content: DesiredContent[]; files: { item: DesiredFile; source: FileSource }[]; problems: DesiredProblem[]; prune: PruneScope[] } {
   const index = new LockIndex(lock, options.redact ? { redact: options.redact } : {});
   const problems: DesiredProblem[] = [];
   const pending: DesiredContent[] = [];
   const prune: PruneScope[] = [];
+  const files = new Map<string, { item: DesiredFile; source: FileSource }>();
 
   for (const bundle of config.bundles) {
+    for (const file of bundle.files) {
+      const locked = index.fileFor(file, config.baseDir);
+      if (!locked) {
+        problems.push({ pointer: file.pointer, severity: "error", message: `file ${file.url ?? file.path ?? ""} is not in airgap.lock; run \`airgap lock\`` });
+        continue;
+      }
+      const address = formatAddress({ scope: "bundle", name: bundle.name, kind: "file", key: `${file.to.registry}/${file.to.path}` });
+      files.set(address, {
+        item: { address, kind: "file", registry: file.to.registry, path: file.to.path, source: file.url ?? file.path ?? "", digest: `sha256:${locked.sha256}`, size: locked.size, ...(file.mode !== undefined ? { mode: file.mode } : {}) },
+        source: { ...(file.url !== undefined ? { url: file.url } : {}), ...(file.path !== undefined ? { path: file.path } : {}), sha256: locked.sha256, size: locked.size },
+      });
+    }
     if (bundle.registry === undefined) continue;
     const repositories = new Map<string, "image" | "chart">();
     const add = (entry: ImageEntry, image: { readonly ref: string } & LockedManifest) => {
@@ -227,14 +252,11 @@ export function desiredContent(
         label: `${locked.ref}:${tag ?? locked.digest}`,
       });
     }
-    for (const file of bundle.files) {
-      problems.push({ pointer: file.pointer, severity: "warning", message: `file ${file.url ?? file.path ?? ""} is locked but files are not yet published by this version of airgap` });
-    }
     if (bundle.prune) for (const [repository, kind] of repositories) prune.push({ registry: bundle.registry, repository, bundle: bundle.name, kind });
   }
 
   // The same image listed twice (validate warns) is one target object.
   const seen = new Set<string>();
   const unique = pending.filter((p) => !seen.has(p.address) && seen.add(p.address));
-  return { content: unique, problems, prune };
+  return { content: unique, files: [...files.values()], problems, prune };
 }

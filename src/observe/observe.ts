@@ -17,8 +17,10 @@ import type { Descriptor } from "../core/oci-types.js";
 import { mapLimit } from "../core/concurrency.js";
 import { formatAddress } from "../plan/address.js";
 import type { BlobRef, PrerequisiteChange } from "../plan/model.js";
-import { ObservationError, type DesiredItem, type PruneCandidate } from "../plan/diff.js";
-import type { Provider, TargetItem } from "../sdk/provider.js";
+import { ObservationError, type DesiredFile, type DesiredItem, type PruneCandidate } from "../plan/diff.js";
+import { UNVERIFIED } from "../plan/model.js";
+import { fileArtifactManifest, fileArtifactPlace } from "../oci/file-artifact.js";
+import type { FileObservation, Provider, TargetItem } from "../sdk/provider.js";
 import type { PruneScope } from "../desired/desired-state.js";
 
 /** What observation needs to know about the targets. */
@@ -107,17 +109,60 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
       else rest.push(item);
     }
   }
-  await mapLimit(rest, concurrency, async (item) => observed.set(item.address, await observeOne(item, input.providers.get(item.registry), call)));
+  const files = rest.filter((i): i is DesiredFile => i.kind === "file");
+  for (const [registry, items] of byRegistry(files)) {
+    const provider = input.providers.get(registry);
+    if (!provider?.observeFiles) continue;
+    let answers: ReadonlyMap<string, FileObservation>;
+    try {
+      answers = await provider.observeFiles(items.map((i) => i.path), call);
+    } catch (error) {
+      answers = new Map(items.map((i) => [i.path, { state: "unknown", error: failureFacts(error).message }] as const));
+    }
+    for (const item of items) observed.set(item.address, fromFileObservation(answers.get(item.path)));
+  }
+  await mapLimit(
+    rest.filter((i) => !observed.has(i.address)),
+    concurrency,
+    async (item) => observed.set(item.address, await observeOne(item, input.providers.get(item.registry), call)),
+  );
 
   const presentBlobs = await observeBlobs(input, observed, concurrency, call);
   const pruneCandidates = await observePrune(input, concurrency, call);
   return { observed, presentBlobs, pruneCandidates, prerequisites };
 }
 
-async function observeOne(item: DesiredItem, provider: Provider | undefined, call: { signal?: AbortSignal }): Promise<Observation> {
-  if (item.kind === "file") {
-    return { state: "unknown", error: { message: `registry ${item.registry} cannot hold files in this version of airgap` } };
+/** A provider's answer about a file, as an observation (`unverified` is something to replace). */
+function fromFileObservation(answer: FileObservation | undefined): Observation {
+  if (!answer) return { state: "unknown", error: { message: "the target gave no answer for this file" } };
+  switch (answer.state) {
+    case "present":
+      return { state: "present", digest: `sha256:${answer.sha256}` };
+    case "unverified":
+      return { state: "present", digest: UNVERIFIED };
+    case "absent":
+      return { state: "absent" };
+    case "unknown":
+      return { state: "unknown", error: { message: answer.error } };
   }
+}
+
+/** A file in an OCI target is an artifact: present when its tag holds exactly the file's artifact. */
+async function observeFileArtifact(item: DesiredFile, provider: Provider | undefined, call: { signal?: AbortSignal }): Promise<Observation> {
+  if (!provider?.repository) return { state: "unknown", error: { message: `registry ${item.registry} cannot hold files` } };
+  const place = fileArtifactPlace(item.path);
+  const expected = fileArtifactManifest(item.path, item.digest.replace(/^sha256:/, ""), item.size).manifest.digest;
+  try {
+    const found = await provider.repository(place.repository).resolve(place.tag, call);
+    if (!found) return { state: "absent" };
+    return { state: "present", digest: found.digest === expected ? item.digest : found.digest };
+  } catch (error) {
+    return { state: "unknown", error: failureFacts(error) };
+  }
+}
+
+async function observeOne(item: DesiredItem, provider: Provider | undefined, call: { signal?: AbortSignal }): Promise<Observation> {
+  if (item.kind === "file") return observeFileArtifact(item, provider, call);
   if (!provider?.repository) return { state: "unknown", error: { message: `registry ${item.registry} holds no OCI content` } };
   try {
     // Content pinned by digest only is stored untagged: observe it by digest.

@@ -52,6 +52,8 @@ export interface DesiredFile {
   /** `sha256:<hex>`. */
   readonly digest: string;
   readonly size: number;
+  /** File mode as written in airgap.yaml (`"0755"`), for targets that keep one. */
+  readonly mode?: string;
 }
 
 /** One thing that should exist in a target. */
@@ -219,7 +221,7 @@ function artifactChange(item: DesiredArtifact, before: string | undefined, uploa
 function fileChange(item: DesiredFile, before: string | undefined): FileChange {
   const place = { address: item.address, kind: "file" as const, registry: item.registry, path: item.path, source: item.source, after: item.digest, size: item.size };
   if (before === item.digest) return { ...place, action: "no-op", before, reason: "up to date" };
-  const write = { ...place, transfer: item.size };
+  const write = { ...place, transfer: item.size, ...(item.mode !== undefined ? { mode: item.mode } : {}) };
   return before === undefined ? { ...write, action: "create", reason: "not in the target" } : { ...write, action: "update", before, reason: "content differs" };
 }
 

@@ -124,6 +124,8 @@ interface FileWrite extends FilePlace {
   readonly after: string;
   readonly size: number;
   readonly transfer: number;
+  /** File mode as written in airgap.yaml (`"0755"`), for targets that keep one. */
+  readonly mode?: string;
 }
 
 /** The target lacks the file. */
@@ -134,8 +136,12 @@ export interface FileCreate extends FileWrite {
 /** The target holds other content at that path. */
 export interface FileUpdate extends FileWrite {
   readonly action: "update";
+  /** `sha256:<hex>` of what is there, or {@link UNVERIFIED} when the target keeps no checksum that agrees with it. */
   readonly before: string;
 }
+
+/** What a file's `before` says when something is there but its checksum cannot be trusted. */
+export const UNVERIFIED = "unverified";
 
 /** Already as desired. */
 export interface FileNoop extends FilePlace {

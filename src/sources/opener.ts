@@ -16,6 +16,9 @@
  * `docker-archive` is not supported yet.
  */
 import { stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import type { Descriptor } from "../core/oci-types.js";
 import type { ContentOrigin, RegistrySourceSettings } from "../config/normalize.js";
 import type { Logger } from "../core/logger.js";
 import { silentLogger } from "../core/logger.js";
@@ -252,6 +255,18 @@ export class SourceOpener {
   }
 
   /** Closes every archive it opened (removing expanded temp copies). Registry clients need no closing. */
+  /**
+   * A file's bytes from their start: offline, the bundle's blob with that
+   * sha256; else the local path or the URL. The caller checks the bytes
+   * against the sha256 as they stream.
+   */
+  async openFile(file: { readonly url?: string; readonly path?: string; readonly sha256: string; readonly size: number }, signal?: AbortSignal): Promise<Readable> {
+    if (this.only) return this.only.openBlob({ mediaType: "application/octet-stream", digest: `sha256:${file.sha256}` as Descriptor["digest"], size: file.size }, signal ? { signal } : {});
+    if (file.path !== undefined) return createReadStream(file.path, signal ? { signal } : {});
+    if (file.url !== undefined) return this.http.stream(file.url, signal);
+    throw new ResolveError("SOURCE_INVALID", "a file entry has neither url nor path");
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.dockerArchives.values()) {

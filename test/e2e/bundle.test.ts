@@ -63,7 +63,7 @@ describe("airgap bundle", () => {
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain("+ :1.0 ← docker.io/library/hello:1.0");
     const apply = runCli(["apply", "--from", "site.tar", "--auto-approve"], { cwd: dir });
-    expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+    expect(apply.stderr).toContain("Apply complete: 2 done, 0 failed");
     expect(apply.code).toBe(0);
     const landed = await inspectRaw(`oci:${join(dir, "mirror")}:quickstart/library/hello:1.0`);
     expect(landed.digest).toMatch(/^sha256:b2dc1b02/);

@@ -27,10 +27,13 @@ describe("plan and apply (oci-layout to oci-layout, offline)", () => {
     const plan = runCli(["plan", "--detailed-exitcode"], { cwd: dir });
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain("+ :1.0 ← docker.io/library/hello:1.0");
-    expect(plan.stdout).toMatch(/Plan: 1 to add, 0 to change, 0 to destroy\./);
+    // The image, and the example's cluster output (the list of target images).
+    expect(plan.stdout).toContain("+ out/images.txt (image-list)");
+    expect(plan.stdout).toMatch(/Plan: 2 to add, 0 to change, 0 to destroy\./);
 
     const apply = runCli(["apply", "--auto-approve"], { cwd: dir });
-    expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed, 0 not started.");
+    expect(apply.stderr).toContain("Apply complete: 2 done, 0 failed, 0 not started.");
+    expect(readFileSync(join(dir, "out/images.txt"), "utf8")).toMatch(/^.*quickstart\/library\/hello:1\.0/);
     expect(apply.code).toBe(0);
 
     const raw = await inspectRaw(`oci:${join(dir, "mirror")}:quickstart/library/hello:1.0`);
@@ -39,7 +42,7 @@ describe("plan and apply (oci-layout to oci-layout, offline)", () => {
 
     const again = runCli(["plan", "--detailed-exitcode"], { cwd: dir });
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain("No changes. 1 object up to date.");
+    expect(again.stdout).toContain("No changes. 2 objects up to date.");
   });
 
   it("filters platforms: one platform lands as a rewritten index", async () => {
@@ -78,14 +81,14 @@ describe("plan and apply (oci-layout to oci-layout, offline)", () => {
     expect(runCli(["apply", "--auto-approve"], { cwd: dir }).code).toBe(0);
     const stale = runCli(["apply", "plan.json"], { cwd: dir });
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/stale plan: 1 target object\(s\) changed since the plan was made/);
+    expect(stale.stderr).toMatch(/stale plan: 2 target object\(s\) changed since the plan was made/);
   });
 
   it("a fresh saved plan applies", () => {
     const dir = quickstart();
     expect(runCli(["plan", "-out", "plan.json"], { cwd: dir }).code).toBe(0);
     const apply = runCli(["apply", "plan.json"], { cwd: dir });
-    expect(apply.stderr).toContain("Apply complete: 1 done");
+    expect(apply.stderr).toContain("Apply complete: 2 done");
     expect(apply.code).toBe(0);
   });
 
@@ -103,13 +106,13 @@ describe("plan and apply (oci-layout to oci-layout, offline)", () => {
     const dir = quickstart();
     const plan = runCli(["plan", "--json"], { cwd: dir });
     const parsed = JSON.parse(plan.stdout) as { formatVersion: number; summary: { add: number; transferBytes: number } };
-    expect(parsed).toMatchObject({ formatVersion: 2, summary: { add: 1 } });
+    expect(parsed).toMatchObject({ formatVersion: 2, summary: { add: 2 } });
     const apply = runCli(["apply", "--auto-approve", "--json"], { cwd: dir });
     const events = apply.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; bytesMoved?: number; summary?: { bytesMoved: number } });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["plan", "apply-start", "change-done", "apply-done"]));
     // Plan and apply agree on the bytes (the quick start once planned 2.0 kB and applied 738 B).
     expect(parsed.summary.transferBytes).toBeGreaterThan(0);
-    expect(events.find((e) => e.type === "change-done")?.bytesMoved).toBe(parsed.summary.transferBytes);
+    expect(events.filter((e) => e.type === "change-done").reduce((n, e) => n + (e.bytesMoved ?? 0), 0)).toBe(parsed.summary.transferBytes);
     expect(events.find((e) => e.type === "apply-done")?.summary?.bytesMoved).toBe(parsed.summary.transferBytes);
   });
 

@@ -17,7 +17,7 @@ import { ConfigError, UsageError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
 import { hasChanges, registryOf, type Plan } from "../../plan/model.js";
 import { assertSameInputs, readPlanFile } from "../../plan/plan-file.js";
-import { desiredState, type ContentSource } from "../../desired/desired-state.js";
+import { desiredState, type DesiredState } from "../../desired/desired-state.js";
 import { openBundle, verifyBundle } from "../../bundle/read-bundle.js";
 import type { View } from "../../ui/view.js";
 import { readLockFile } from "../../lock/index.js";
@@ -73,7 +73,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       locks = await lockTargets(plan.changes, providers, lockOptions());
       await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism });
       sources = bundle
-        ? (await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })).sources
+        ? await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })
         : await sourcesForSavedPlan(session, opener, interrupt.signal);
     } else {
       const planned = await makePlan(session, opener, {
@@ -86,7 +86,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       });
       providers = planned.providers;
       plan = planned.plan;
-      sources = planned.desired.sources;
+      sources = planned.desired;
       if (planned.warnings.length) view.diagnostics(planned.warnings);
       view.plan(plan);
       if (!hasChanges(plan)) return ExitCode.Ok;
@@ -133,13 +133,13 @@ function lockTimeout(io: CommandIo): number | undefined {
 async function sourcesForSavedPlan(session: Session, opener: SourceOpener, signal: AbortSignal) {
   const read = await readLockFile(session.lockPath, "airgap.lock");
   const lock = read.found ? read.lock : (await lockForPlan(session, opener, { signal, logger: silentLogger, refresh: false })).lock;
-  return (await desiredState(session.config, lock, opener, { describe: false, redact: session.redact })).sources;
+  return desiredState(session.config, lock, opener, { describe: false, redact: session.redact });
 }
 
 async function execute(
   plan: Plan,
   providers: ReadonlyMap<string, Provider>,
-  sources: ReadonlyMap<string, ContentSource>,
+  sources: Pick<DesiredState, "sources" | "fileSources">,
   opener: SourceOpener,
   settings: { readonly parallelism: number; readonly baseDir: string },
   signal: AbortSignal,
@@ -151,9 +151,14 @@ async function execute(
     signal,
     onEvent: (event) => view.applyEvent(event),
     async openSource(change) {
-      const source = sources.get(change.address);
+      const source = sources.sources.get(change.address);
       if (!source) throw new Error(`no source for ${change.address} in the current configuration`);
       return (await opener.open(source.name, source.origin, { signal })).reader;
+    },
+    async openFile(change, fileSignal) {
+      const source = sources.fileSources.get(change.address);
+      if (!source) throw new Error(`no source for ${change.address} in the current configuration`);
+      return opener.openFile(source, fileSignal ?? signal);
     },
   });
   await view.close();
