@@ -7,3 +7,4 @@ export * from "./diagnostics.js";
 export * from "./errors.js";
 export * from "./logger.js";
 export * from "./redact.js";
+export * from "./secret.js";

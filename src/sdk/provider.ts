@@ -9,6 +9,7 @@
  * faster listing, prerequisites (a Harbor project, an ECR repository), files.
  */
 import type { Logger } from "../core/logger.js";
+import type { Secret } from "../core/secret.js";
 import type { ContentWriter, CallOptions } from "../oci/content.js";
 import type { RegistryClient } from "../oci/registry/index.js";
 
@@ -26,11 +27,15 @@ export interface TlsSettings {
   readonly insecureSkipVerify?: boolean;
 }
 
-/** Credentials as written in airgap.yaml (values already expanded). */
+/**
+ * Credentials as written in airgap.yaml (values already expanded). The
+ * password and token are {@link Secret}s: they print as `(sensitive)`; pass
+ * the block to `OciToolkit.client`, which sends them.
+ */
 export interface CredentialSettings {
   readonly username?: string;
-  readonly password?: string;
-  readonly token?: string;
+  readonly password?: Secret;
+  readonly token?: Secret;
   readonly dockerConfig?: boolean | string;
   readonly helper?: string;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -104,12 +104,26 @@ cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { t
     expect(run.stdout).toMatch(/^Valid: 1 source, 1 registry, 1 bundle/);
   });
 
-  it("never prints an environment value, even in errors", () => {
+  it("validates every shipped example in a clean environment: an unset ${VAR} is a warning, not an error", () => {
+    const files = [...readdirSync(join(root, "examples")).map((name) => `examples/${name}/airgap.yaml`), "test/fixtures/canonical/airgap.yaml"];
+    for (const file of files) {
+      const run = runCli(["validate", "--no-color", "-f", file], { cwd: root, env: {} });
+      expect(run.stdout, file).toMatch(/^Valid: /);
+      expect(run.code, file).toBe(0);
+      for (const line of run.stderr.split("\n").filter(Boolean)) {
+        expect(line, file).toMatch(new RegExp(`^${file.replace(/[.]/g, "\\.")}:\\d+:\\d+: warning: environment variable \\w+ is not set: validate treats this value as unknown`));
+      }
+    }
+  });
+
+  it("shows a ${VAR} in a URL as the data it is, and refuses credentials in a URL without echoing them", () => {
     const dir = temp();
-    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nregistries:\n  m: { provider: oci, url: "${URL}" }\n');
-    const run = runCli(["validate"], { cwd: dir, env: { URL: "hunter2-not-a-url" } });
+    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nregistries:\n  m: { provider: oci, url: "${URL}" }\n  n:\n    provider: oci\n    url: "https://robot:${PASS}@registry.example.com"\n');
+    const run = runCli(["validate", "--no-color"], { cwd: dir, env: { URL: "not-a-url", PASS: "hunter2-pass" } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("(sensitive)");
+    expect(run.stderr).toContain('airgap.yaml:3:28: error: "not-a-url" is not valid here.');
+    expect(run.stderr).toContain('airgap.yaml:6:10: error: "https://redacted@registry.example.com" holds credentials before "@"');
+    expect(run.stderr).toContain("give them in `registries.n.credentials`");
     expect(run.stderr + run.stdout).not.toContain("hunter2");
   });
 

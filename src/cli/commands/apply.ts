@@ -61,7 +61,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       providers = await openProviders(session, plan.changes.map((c) => c.registry), silentLogger);
       await assertNotStale(plan.changes, providers, interrupt.signal);
       sources = bundle
-        ? (await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })).sources
+        ? (await desiredState(session.config, bundle.lock, opener, { describe: false })).sources
         : await sourcesForSavedPlan(session, opener, interrupt.signal);
     } else {
       const planned = await makePlan(session, opener, {
@@ -110,7 +110,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
 async function sourcesForSavedPlan(session: Session, opener: SourceOpener, signal: AbortSignal) {
   const read = await readLockFile(session.lockPath, "airgap.lock");
   const lock = read.found ? read.lock : (await lockForPlan(session, opener, { signal, logger: silentLogger, refresh: false })).lock;
-  return (await desiredState(session.config, lock, opener, { describe: false, redact: session.redact })).sources;
+  return (await desiredState(session.config, lock, opener, { describe: false })).sources;
 }
 
 async function execute(
