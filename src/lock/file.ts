@@ -9,9 +9,10 @@
  * which are data, and no secret field ever reaches it.
  * {@link writeLockFile} keeps the previous `generated` when nothing else
  * changed, so a rerun with nothing new upstream leaves the file
- * byte-identical (and does not touch it). {@link parseLockFile} refuses a
- * truncated file, a newer `lockVersion` and any entry of the wrong shape,
- * each with a message that says what to do.
+ * byte-identical (and does not touch it), and never replaces a lock written
+ * by a newer airgap. {@link parseLockFile} refuses a truncated file, a newer
+ * `lockVersion` and any entry of the wrong shape, each with a message that
+ * says what to do.
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic-file.js";
@@ -318,15 +319,18 @@ export interface LockWriteResult {
 /**
  * Writes the lock atomically. When the file already records the same facts,
  * its `generated` is kept, the content is byte-identical and the file is not
- * rewritten. An existing file that cannot be parsed is replaced.
+ * rewritten. An existing file that cannot be parsed is replaced; one written
+ * by a newer airgap (LOCK_VERSION) is refused with that error, never
+ * overwritten: this airgap cannot know what it would lose.
  */
 export async function writeLockFile(path: string, lock: AirgapLock): Promise<LockWriteResult> {
   let previous: { lock: AirgapLock; text: string } | undefined;
   try {
     const read = await readLockFile(path);
     if (read.found) previous = read;
-  } catch {
-    previous = undefined; // a broken or newer lock is replaced by the one just resolved
+  } catch (error) {
+    if (error instanceof LockFileError && error.code === "LOCK_VERSION") throw error;
+    previous = undefined; // a broken lock is replaced by the one just resolved
   }
   let next = canonicalLock(lock);
   if (previous !== undefined && sameLockContent(previous.lock, next)) next = { ...next, generated: previous.lock.generated };

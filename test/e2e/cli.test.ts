@@ -127,6 +127,20 @@ cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { t
     expect(run.stderr + run.stdout).not.toContain("hunter2");
   });
 
+  it("refuses a lock written by a newer airgap and never overwrites it (lock, lock --update, bundle, plan)", () => {
+    const dir = temp();
+    writeFileSync(join(dir, "airgap.yaml"), "apiVersion: airgap/v1\nregistries:\n  disk: { provider: oci-layout, path: ./out }\nbundles:\n  b: { registry: disk }\n");
+    const newer = `${JSON.stringify({ lockVersion: 2, generated: "2030-01-01T00:00:00.000Z", images: [], charts: [], files: [], future: {} }, null, 2)}\n`;
+    writeFileSync(join(dir, "airgap.lock"), newer);
+    for (const args of [["lock"], ["lock", "--update"], ["bundle", "-o", "b.tar"], ["plan"]]) {
+      const run = runCli(args, { cwd: dir });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr, args.join(" ")).toContain("airgap.lock: was written by a newer airgap (lockVersion 2); this airgap reads lockVersion 1: upgrade airgap");
+      expect(run.stderr).not.toContain("internal error");
+      expect(readFileSync(join(dir, "airgap.lock"), "utf8")).toBe(newer);
+    }
+  });
+
   it("--version and validate load no terminal UI and no network code", () => {
     const trace = join(temp(), "imports.txt");
     const nodeArgs = ["--import", new URL("./fixtures/import-trace.mjs", import.meta.url).pathname];

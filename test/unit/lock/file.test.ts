@@ -117,6 +117,20 @@ describe("writeLockFile", () => {
     expect((await readLockFile(path)).found && JSON.parse(readFileSync(path, "utf8")).generated).toBe("2026-06-06T06:06:06.000Z");
   });
 
+  it("refuses to overwrite a lock written by a newer airgap, and leaves it byte for byte", async () => {
+    const path = join(tempDir(), "airgap.lock");
+    const newer = serializeLock(sampleLock()).replace('"lockVersion": 1', '"lockVersion": 2');
+    writeFileSync(path, newer);
+    const error = await writeLockFile(path, sampleLock("2030-01-01T00:00:00.000Z")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LockFileError);
+    expect((error as LockFileError).code).toBe("LOCK_VERSION");
+    expect((error as LockFileError).message).toContain("was written by a newer airgap (lockVersion 2); this airgap reads lockVersion 1: upgrade airgap");
+    expect(readFileSync(path, "utf8")).toBe(newer);
+  });
+
   it("replaces an unreadable previous file", async () => {
     const path = join(tempDir(), "airgap.lock");
     writeFileSync(path, '{"lockVersion": 1, "generated": "2025');
