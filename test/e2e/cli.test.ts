@@ -141,6 +141,19 @@ cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { t
     }
   });
 
+  it("credentials in a URL stop every command at validate time: no bundle is written, nothing echoes them", () => {
+    const dir = temp();
+    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nsources:\n  charts: { type: helm, url: "https://reader:${HELM_PASSWORD}@charts.example.com/stable" }\nregistries:\n  disk: { provider: oci-layout, path: ./out }\nbundles:\n  b: { registry: disk }\n');
+    for (const args of [["validate"], ["lock"], ["bundle", "-o", "b.tar"]]) {
+      const run = runCli([...args, "--no-color"], { cwd: dir, env: { HELM_PASSWORD: "hunter2-pass" } });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toContain('airgap.yaml:3:30: error: "https://redacted@charts.example.com/stable" holds credentials before "@"');
+      expect(run.stderr).toContain("give them in `sources.charts.credentials`");
+      expect(run.stderr + run.stdout).not.toContain("hunter2");
+    }
+    expect(readdirSync(dir).sort()).toEqual(["airgap.yaml"]);
+  });
+
   it("--version and validate load no terminal UI and no network code", () => {
     const trace = join(temp(), "imports.txt");
     const nodeArgs = ["--import", new URL("./fixtures/import-trace.mjs", import.meta.url).pathname];

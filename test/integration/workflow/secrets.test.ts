@@ -11,7 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { faults, startFaultProxy, when, type FaultProxy } from "../../harness/fault-proxy.js";
@@ -30,15 +30,16 @@ const MIRROR_PASS = `mirror-${randomBytes(8).toString("hex")}`;
 let upstream: RunningRegistry;
 let mirror: RunningRegistry;
 let proxy: FaultProxy;
+let upstreamProxy: FaultProxy;
 const workspaces: Workspace[] = [];
 
 beforeAll(async () => {
   [upstream, mirror] = await Promise.all([startRegistry({ auth: "basic", username: "team", password: UP_PASS }), startRegistry({ auth: "basic", username: "mirror-user", password: MIRROR_PASS })]);
   await pushImages(upstream, images);
-  proxy = await startFaultProxy({ upstream: mirror });
+  [proxy, upstreamProxy] = await Promise.all([startFaultProxy({ upstream: mirror }), startFaultProxy({ upstream })]);
 });
 afterAll(async () => {
-  await proxy?.stop();
+  await Promise.all([proxy?.stop(), upstreamProxy?.stop()]);
   await Promise.all([upstream?.stop(), mirror?.stop()]);
   for (const ws of workspaces) ws.remove();
 });
@@ -49,13 +50,13 @@ function workspace(label: string): Workspace {
   return ws;
 }
 
-function config(mirrorUrl: string, path = "mke"): string {
+function config(mirrorUrl: string, path = "mke", upstreamUrl = upstream.url): string {
   return `apiVersion: airgap/v1
 sources:
   upstream:
     type: registry
     host: "${upstream.host}"
-    url: "${upstream.url}"
+    url: "${upstreamUrl}"
     credentials: { username: "\${UP_USER}", password: "\${UP_PASS}" }
 registries:
   mirror:
@@ -162,7 +163,33 @@ describe("secrets are marked by field, not found by value", () => {
     } finally {
       proxy.setRule(undefined);
     }
+    expect((await ws.run(["bundle", "-o", "echo.tar"], { env })).code).toBe(0);
     for (const file of ["airgap.lock", "echo.plan"]) expect(readFileSync(join(ws.dir, file), "utf8")).not.toContain(MIRROR_PASS);
+    expect(readFileSync(join(ws.dir, "echo.tar")).includes(MIRROR_PASS)).toBe(false);
+  });
+
+  it("an upstream that echoes its password (a piece of a digest) while locking: the message is scrubbed, the lock untouched", async () => {
+    const ws = workspace("secret-echo-up");
+    ws.writeConfig(config(mirror.url, "echo-up", upstreamProxy.url));
+    const env = ws.env(ENV);
+    const message = `user team with password ${UP_PASS} may not read team/sub/app`;
+    upstreamProxy.setRule(when({ method: "GET", kind: "manifest" }, faults.status(403, { body: JSON.stringify({ errors: [{ code: "DENIED", message }] }) })));
+    try {
+      for (const args of [["lock"], ["lock", "--json"], ["plan", "--json"]]) {
+        const run = await ws.run(args, { env });
+        expect(run.code, args.join(" ")).toBe(1);
+        const output = run.stdout + run.stderr;
+        expect(output).not.toContain(UP_PASS);
+        expect(output).toContain("user team with password (sensitive) may not read team/sub/app");
+        expect(output).toContain(`${upstream.host}/team/sub/app:stable`);
+        expect(output).not.toContain("internal error");
+      }
+    } finally {
+      upstreamProxy.setRule(undefined);
+    }
+    expect(existsSync(join(ws.dir, "airgap.lock"))).toBe(false);
+    expect((await ws.run(["lock"], { env })).code).toBe(0);
+    expect(readFileSync(join(ws.dir, "airgap.lock"), "utf8")).toContain(DIGEST);
   });
 
   it("literal secrets never reach the bundle's copy of airgap.yaml; ${VAR} references and everything else stay as written", async () => {
