@@ -11,7 +11,7 @@ import { STATUS_CODES } from "node:http";
 import { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher } from "undici";
-import type { CredentialSettings, TlsSettings } from "../../src/sdk/index.js";
+import { httpAuthorization, type CredentialSettings, type TlsSettings } from "../../src/sdk/index.js";
 import { FileServerError } from "./errors.js";
 
 /** A request body: bytes, or a factory called once per attempt (a stream can be sent only once). */
@@ -152,11 +152,8 @@ export class DavHttpClient {
       throw new FileServerError("FILE_UNSUPPORTED", "the fileserver `url` is not a valid URL");
     }
     if (base.protocol !== "http:" && base.protocol !== "https:") throw new FileServerError("FILE_UNSUPPORTED", `the fileserver \`url\` must be http:// or https://, not ${base.protocol}`);
-    let authorization: string | undefined;
-    const c = settings.credentials;
-    if (c?.token) authorization = `Bearer ${c.token}`;
-    else if (c?.username) authorization = `Basic ${Buffer.from(`${c.username}:${c.password ?? ""}`).toString("base64")}`;
-    else if (base.username !== "") authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString("base64")}`;
+    let authorization = httpAuthorization(settings.credentials);
+    if (authorization === undefined && base.username !== "") authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString("base64")}`;
     base.username = "";
     base.password = "";
     base.search = "";

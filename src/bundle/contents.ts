@@ -23,12 +23,12 @@ export async function bundleContents(
   config: NormalizedConfig,
   lock: AirgapLock,
   opener: SourceOpener,
-  options: { readonly bundles?: readonly string[]; readonly redact?: (text: string) => string; readonly signal?: AbortSignal } = {},
+  options: { readonly bundles?: readonly string[]; readonly signal?: AbortSignal } = {},
 ): Promise<{ images: BundleImage[]; problems: DesiredProblem[] }> {
   const known = config.bundles.map((b) => b.name);
   for (const name of options.bundles ?? []) if (!known.includes(name)) throw new UsageError(`--bundle ${name}: no such bundle (defined: ${known.join(", ")})`);
   const chosen = options.bundles?.length ? { ...config, bundles: config.bundles.filter((b) => options.bundles!.includes(b.name)) } : config;
-  const { content, problems } = desiredContent(chosen, lock, options.redact ? { redact: options.redact } : {});
+  const { content, problems } = desiredContent(chosen, lock);
 
   const wanted = new Map<string, Wanted>();
   for (const c of content) {

@@ -36,9 +36,9 @@ export function fileArtifacts(
   config: NormalizedConfig,
   lock: AirgapLock,
   opener: SourceOpener,
-  options: { readonly bundles?: readonly string[]; readonly redact?: (text: string) => string } = {},
+  options: { readonly bundles?: readonly string[] } = {},
 ): { artifacts: FileArtifact[]; empty: { descriptor: Descriptor; bytes: Buffer }; problems: DesiredProblem[] } {
-  const index = new LockIndex(lock, options.redact ? { redact: options.redact } : {});
+  const index = new LockIndex(lock);
   const artifacts = new Map<string, FileArtifact>();
   const problems: DesiredProblem[] = [];
   for (const bundle of config.bundles) {
@@ -53,6 +53,7 @@ export function fileArtifacts(
       const name = `airgap.files/${nameSegment(`${file.to.registry}/${file.to.path}`)}:${locked.sha256.slice(0, 12)}`;
       const url = file.url;
       const path = file.path;
+      const credentials = file.credentials;
       artifacts.set(name, {
         name,
         manifest,
@@ -60,7 +61,7 @@ export function fileArtifacts(
         content,
         async open(signal) {
           if (path !== undefined) return createReadStream(path);
-          if (url !== undefined) return opener.http.stream(url, signal);
+          if (url !== undefined) return opener.http.stream(url, { ...(signal !== undefined ? { signal } : {}), ...(credentials ? { credentials } : {}) });
           throw new Error(`file entry ${file.pointer} has neither url nor path`);
         },
       });

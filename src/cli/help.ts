@@ -48,11 +48,13 @@ Flags:
 `,
   validate: `Usage: airgap validate [-f FILE] [--json]
 
-Checks airgap.yaml without touching the network: YAML syntax, the JSON
-Schema, environment variables, and the rules the schema cannot express
-(names that refer to other sections, image references, platforms, tag
-filters, two entries landing on the same tag). Every problem is printed on
-stderr as FILE:LINE:COL: error: WHAT (at /json/pointer).
+Checks airgap.yaml without touching the network or needing secrets: YAML
+syntax, the JSON Schema, \${VAR} references, and the rules the schema cannot
+express (names that refer to other sections, image references, platforms,
+tag filters, two entries landing on the same tag, no credentials in URLs).
+An unset \${VAR} is a warning here: its value is unknown and the checks that
+read it are skipped (lock, plan, apply and bundle need it set). Every
+problem is printed on stderr as FILE:LINE:COL: error: WHAT (at /json/pointer).
 
 Flags:
   -f, --file FILE   The config file (default: ./airgap.yaml)

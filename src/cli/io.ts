@@ -2,6 +2,7 @@
  * The streams and environment a command runs with, injected so that commands
  * are testable without a real terminal and only main.ts touches `process`.
  */
+import type { OutputBoundary } from "./output-boundary.js";
 
 /** A writable text stream (stdout, stderr, or a test buffer). */
 export interface TextOut {
@@ -17,6 +18,8 @@ export interface CommandIo {
   readonly cwd: string;
   /** Colour on stderr: only on a TTY, and never with NO_COLOR or --no-color. */
   readonly color: boolean;
+  /** Where free text is scrubbed of secrets on its way out (output-boundary.ts): one per run. */
+  readonly boundary: OutputBoundary;
 }
 
 /** Decides colour once, as the NO_COLOR convention and `--no-color` require. */

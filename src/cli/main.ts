@@ -11,6 +11,7 @@ import { AirgapError } from "../core/errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { paint, useColor, type CommandIo } from "./io.js";
+import { createOutputBoundary } from "./output-boundary.js";
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<ExitCode>;
 
@@ -50,10 +51,10 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<Ex
     return await (await load())(rest, io);
   } catch (error) {
     if (error instanceof AirgapError) {
-      io.stderr.write(`${style.red("error:")} ${error.message}\n`);
+      io.stderr.write(`${style.red("error:")} ${io.boundary.text(error.message)}\n`);
       return ExitCode.Error;
     }
-    io.stderr.write(`${style.red("error:")} internal error: ${(error as Error)?.stack ?? String(error)}\n(this is a bug in airgap; please report it)\n`);
+    io.stderr.write(`${style.red("error:")} internal error: ${io.boundary.text((error as Error)?.stack ?? String(error))}\n(this is a bug in airgap; please report it)\n`);
     return ExitCode.Error;
   }
 }
@@ -77,6 +78,7 @@ if (isEntryPoint()) {
     env: process.env,
     cwd: process.cwd(),
     color: useColor(process.stderr, process.env, noColor),
+    boundary: createOutputBoundary(),
   };
   const code = await runCli(process.argv.slice(2), io);
   // Let stdout drain before exiting: piped output must not be cut short.

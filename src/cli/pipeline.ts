@@ -49,7 +49,7 @@ export class PipelineError extends AirgapError {
 export async function lockForPlan(session: Session, opener: SourceOpener, options: { signal: AbortSignal; logger: Logger; refresh: boolean; bundle?: OpenBundle }): Promise<LockInUse> {
   if (options.bundle) {
     // The bundle's lock says what it carries; the config may ask only for what it holds.
-    const comparison = compareLock(session.config, options.bundle.lock, { redact: session.redact });
+    const comparison = compareLock(session.config, options.bundle.lock);
     if (comparison.missing.length > 0) {
       const diagnostics = comparison.missing.map((gap) => session.place({ severity: "error", message: `${gap.subject} is not carried by ${options.bundle!.path}`, pointer: gap.pointer }));
       throw new PipelineError(`the bundle does not carry everything airgap.yaml asks for: make it from this configuration, or limit the plan with --target`, diagnostics);
@@ -58,14 +58,14 @@ export async function lockForPlan(session: Session, opener: SourceOpener, option
   }
   const read = options.refresh ? { found: false as const } : await readLockFile(session.lockPath, "airgap.lock");
   if (read.found) {
-    const comparison = compareLock(session.config, read.lock, { redact: session.redact });
+    const comparison = compareLock(session.config, read.lock);
     if (comparison.missing.length > 0) {
       const diagnostics = comparison.missing.map((gap) => session.place({ severity: "error", message: gap.reason, pointer: gap.pointer }));
       throw new PipelineError("airgap.lock is out of date with airgap.yaml: run `airgap lock` (or plan with --refresh-lock)", diagnostics);
     }
     return { lock: read.lock, sha256: createHash("sha256").update(read.text).digest("hex") };
   }
-  const resolved = await resolveDesired(session.config, { opener, signal: options.signal, logger: options.logger, redact: session.redact });
+  const resolved = await resolveDesired(session.config, { opener, signal: options.signal, logger: options.logger });
   const diagnostics = resolved.problems.map((p) => session.place(problemToDiagnostic(p)));
   if (resolved.problems.some((p) => p.severity === "error")) throw new PipelineError("cannot resolve the desired content", diagnostics);
   return { lock: resolved.lock };
@@ -121,7 +121,7 @@ export async function makePlan(
   checkTargets(session, options.targets);
   const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock, ...(options.bundle ? { bundle: options.bundle } : {}) });
   const isSelected = (address: string, registry: string | undefined) => selected(options.targets, address, registry ?? "");
-  const { prune: allPrune, content } = desiredContent(session.config, lock.lock, { redact: session.redact });
+  const { prune: allPrune, content } = desiredContent(session.config, lock.lock);
   const prune = allPrune.filter((p) => isSelected(`bundle.${p.bundle}.${p.kind}`, p.registry));
   // Filters never widen an action: what prune must keep comes from every bundle that lands in a pruned repository.
   const pruned = new Set(prune.map((p) => `${p.registry}|${p.repository}`));
@@ -130,7 +130,6 @@ export async function makePlan(
   const desired = await desiredState(session.config, lock.lock, opener, {
     signal: options.signal,
     concurrency: options.parallelism,
-    redact: session.redact,
     needed: (c) => outputsWanted || isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
   });
   const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));

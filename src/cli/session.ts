@@ -1,7 +1,7 @@
 /**
- * What lock, plan and apply share: the loaded and normalised config, its
- * secret redaction, the lock file, the view, and Ctrl-C handling. Built once
- * per command; the only place these pieces meet.
+ * What lock, plan and apply share: the loaded and normalised config, the
+ * lock file, the view (behind the run's output boundary), and Ctrl-C
+ * handling. Built once per command; the only place these pieces meet.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -10,7 +10,6 @@ import { normalizeConfig, type NormalizedConfig } from "../config/normalize.js";
 import { locate } from "../config/schema.js";
 import type { Diagnostic } from "../core/diagnostics.js";
 import { ConfigError } from "../core/errors.js";
-import { redactValues } from "../core/redact.js";
 import { paint, type CommandIo } from "./io.js";
 import { loadConfigFile } from "./config-file.js";
 import type { View } from "../ui/view.js";
@@ -22,8 +21,6 @@ export interface Session {
   readonly config: NormalizedConfig;
   readonly lockPath: string;
   readonly configSha256: string;
-  /** Replaces every environment value in a text. */
-  readonly redact: (text: string) => string;
   /** Adds a file position to a diagnostic that only has a JSON pointer. */
   readonly place: (diagnostic: Diagnostic) => Diagnostic;
 }
@@ -43,7 +40,6 @@ export async function openSession(io: CommandIo, file: string | undefined, view:
     config: normalizeConfig(loaded.config, loaded.baseDir),
     lockPath: join(loaded.baseDir, "airgap.lock"),
     configSha256: createHash("sha256").update(loaded.text).digest("hex"),
-    redact: (text) => redactValues(text, loaded.secrets),
     place: (d) => {
       if (d.location || d.pointer === undefined) return d;
       const location = locate({ positions: loaded.positions }, d.pointer, false);
@@ -52,8 +48,12 @@ export async function openSession(io: CommandIo, file: string | undefined, view:
   };
 }
 
-/** Creates the view for a command, chosen once from flags and terminal. */
+/** Creates the view for a command, chosen once from flags and terminal, behind the run's output boundary. */
 export async function openView(io: CommandIo, json: boolean): Promise<View> {
+  return io.boundary.view(await chosenView(io, json));
+}
+
+async function chosenView(io: CommandIo, json: boolean): Promise<View> {
   const kind = chooseView({ json, stdoutIsTTY: io.stdout.isTTY === true, stderrIsTTY: io.stderr.isTTY === true, env: io.env });
   if (kind === "json") return (await import("../ui/json-view.js")).createJsonView(io.stdout);
   if (kind === "ink") {

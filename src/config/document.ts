@@ -9,6 +9,14 @@ import type { Diagnostic, SourceLocation } from "../core/diagnostics.js";
 import { pointerToken } from "../core/diagnostics.js";
 import { expandEnvironment } from "./env.js";
 
+/** A `${VAR}` without a value: where it is, and the value it leaves unknown. */
+export interface UnsetReference {
+  readonly name: string;
+  /** JSON pointer of the string that needs it. */
+  readonly pointer: string;
+  readonly location: SourceLocation;
+}
+
 /** Positions of one value in the file: the value itself and, inside a map, its key. */
 export interface NodePosition {
   readonly value: SourceLocation;
@@ -21,10 +29,8 @@ export interface ParsedDocument {
   readonly value: unknown;
   /** JSON pointer → position. */
   readonly positions: ReadonlyMap<string, NodePosition>;
-  /** JSON pointers of strings that contain a value from the environment. */
-  readonly sensitive: ReadonlySet<string>;
-  /** Every value substituted from the environment, for redaction anywhere. */
-  readonly secrets: ReadonlySet<string>;
+  /** Every `${VAR}` that has no value; the strings holding them are unknown until it is set. */
+  readonly unset: readonly UnsetReference[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -40,8 +46,7 @@ export function parseConfigDocument(text: string, file: string, env: Readonly<Re
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const positions = new Map<string, NodePosition>();
-  const sensitive = new Set<string>();
-  const secrets = new Set<string>();
+  const unset: UnsetReference[] = [];
   const at = (offset: number): SourceLocation => ({ file, ...lineCounter.linePos(offset) });
 
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: false, strict: true });
@@ -55,7 +60,7 @@ export function parseConfigDocument(text: string, file: string, env: Readonly<Re
       ...(start ? { location: { file, line: start.line, col: start.col } } : {}),
     });
   }
-  if (diagnostics.length > 0) return { value: undefined, positions, sensitive, secrets, diagnostics };
+  if (diagnostics.length > 0) return { value: undefined, positions, unset, diagnostics };
 
   let nodes = 0;
   let aliases = 0;
@@ -97,13 +102,11 @@ export function parseConfigDocument(text: string, file: string, env: Readonly<Re
       const value = node.value;
       if (typeof value !== "string") return value;
       const expansion = expandEnvironment(value, env);
-      for (const problem of expansion.problems) {
-        const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0;
-        const offset = node.type === "PLAIN" || quoted ? start + quoted + problem.offset : start;
-        diagnostics.push({ severity: "error", message: problem.message, location: at(offset), pointer });
-      }
-      if (expansion.fromEnvironment) sensitive.add(pointer);
-      for (const secret of expansion.secrets) secrets.add(secret);
+      // Offsets inside the string are exact for plain and single-line quoted scalars; else the scalar's start.
+      const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0;
+      const where = (offset: number): SourceLocation => at(node.type === "PLAIN" || quoted ? start + quoted + offset : start);
+      for (const problem of expansion.problems) diagnostics.push({ severity: "error", message: problem.message, location: where(problem.offset), pointer });
+      for (const variable of expansion.unset) unset.push({ name: variable.name, pointer, location: where(variable.offset) });
       return expansion.value;
     }
     return null;
@@ -123,11 +126,11 @@ export function parseConfigDocument(text: string, file: string, env: Readonly<Re
 
   try {
     const value = doc.contents === null ? undefined : walk(doc.contents as Node, "", undefined);
-    return { value, positions, sensitive, secrets, diagnostics };
+    return { value, positions, unset, diagnostics };
   } catch (error) {
     if (!(error instanceof TooLarge)) throw error;
     diagnostics.push({ severity: "error", message: `refusing to load: ${error.message}`, location: { file, line: 1, col: 1 } });
-    return { value: undefined, positions, sensitive, secrets, diagnostics };
+    return { value: undefined, positions, unset, diagnostics };
   }
 }
 

@@ -1,23 +1,33 @@
 /**
- * `${VAR}` and `${VAR:-default}` expansion in airgap.yaml strings. Values read
- * from the environment are secrets by default: the caller records where they
- * landed so that nothing prints them.
+ * `${VAR}` and `${VAR:-default}` expansion in airgap.yaml strings. What a
+ * variable holds is ordinary data: whether a value is secret depends on the
+ * field it fills (config/secret-fields.ts), never on where it came from.
  */
 
-/** One expansion problem, with the character offset inside the string. */
+/** One malformed reference, with the character offset inside the string. */
 export interface ExpansionProblem {
   readonly message: string;
   readonly offset: number;
 }
 
+/** A variable without a value (and without a default), with the offset of its `${`. */
+export interface UnsetVariable {
+  readonly name: string;
+  readonly offset: number;
+}
+
 /** The outcome of expanding one string. */
 export interface Expansion {
+  /** The expanded text; an unset variable contributes nothing (the value is then unknown, see `unset`). */
   readonly value: string;
-  /** True when any part of the value came from the environment (or a default inside `${}`). */
-  readonly fromEnvironment: boolean;
-  /** The non-empty values substituted from the environment, to redact wherever they might appear. */
-  readonly secrets: readonly string[];
+  /** Variables the text needs that have no value: the value is not known until they are set. */
+  readonly unset: readonly UnsetVariable[];
   readonly problems: readonly ExpansionProblem[];
+}
+
+/** The message for an unset variable; `where` says what needs it. */
+export function unsetMessage(name: string): string {
+  return `environment variable ${name} is not set (write \${${name}:-} to allow it to be empty)`;
 }
 
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -28,10 +38,9 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * followed by `{` or `$` stays as it is, so passwords and regexes survive.
  */
 export function expandEnvironment(input: string, env: Readonly<Record<string, string | undefined>>): Expansion {
-  if (!input.includes("$")) return { value: input, fromEnvironment: false, secrets: [], problems: [] };
+  if (!input.includes("$")) return { value: input, unset: [], problems: [] };
   let out = "";
-  let fromEnvironment = false;
-  const secrets: string[] = [];
+  const unset: UnsetVariable[] = [];
   const problems: ExpansionProblem[] = [];
   let i = 0;
   while (i < input.length) {
@@ -66,20 +75,15 @@ export function expandEnvironment(input: string, env: Readonly<Record<string, st
     if (!VARIABLE.test(name)) {
       problems.push({ message: `"\${${body}}" is not a variable reference (names are letters, digits and _)`, offset: i });
     } else {
-      fromEnvironment = true;
       const value = env[name];
       let resolved: string | undefined;
       if (operator === ":-") resolved = value === undefined || value === "" ? fallback : value;
       else if (operator === "-") resolved = value === undefined ? fallback : value;
       else resolved = value;
-      if (resolved === undefined) {
-        problems.push({ message: `environment variable ${name} is not set (write \${${name}:-} to allow it to be empty)`, offset: i });
-      } else {
-        out += resolved;
-        if (resolved !== "") secrets.push(resolved);
-      }
+      if (resolved === undefined) unset.push({ name, offset: i });
+      else out += resolved;
     }
     i = close + 1;
   }
-  return { value: out, fromEnvironment, secrets, problems };
+  return { value: out, unset, problems };
 }

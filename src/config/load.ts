@@ -1,16 +1,32 @@
 /**
- * Loading airgap.yaml: read → parse with positions → schema → semantic rules.
- * Every stage collects diagnostics; the result says whether the config is
- * usable, and carries everything a later stage needs to point back at the file.
+ * Loading airgap.yaml: read → parse with positions (expanding `${VAR}`) →
+ * schema → semantic rules → secrets sealed. Every stage collects
+ * diagnostics; the result says whether the config is usable, and carries
+ * everything a later stage needs to point back at the file.
+ *
+ * Secrets: the strings in fields the schema marks `writeOnly` (passwords,
+ * tokens) become {@link Secret}s, which print as `(sensitive)`. Every other
+ * value is data, `${VAR}` expansions included.
+ *
+ * Unset variables: a `${VAR}` without a value (and without a default) is an
+ * error with its position for the commands that use the values (lock, plan,
+ * apply, bundle). `validate` checks the file the way Terraform validates
+ * without variable values (`unsetVariables: "unknown"`): the variable is a
+ * warning, the string holding it is unknown, and the checks that read that
+ * value (its schema pattern, reference syntax, duplicate destinations) are
+ * skipped for it; everything else is checked as usual.
  */
 import { open, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { hasErrors, sortDiagnostics, type Diagnostic } from "../core/diagnostics.js";
+import { hasErrors, pointerToken, sortDiagnostics, type Diagnostic } from "../core/diagnostics.js";
+import { collectSecrets, Secret } from "../core/secret.js";
 import type { AirgapConfig } from "./generated/airgap-config.js";
-import { parseConfigDocument, type NodePosition } from "./document.js";
+import { parseConfigDocument, type NodePosition, type UnsetReference } from "./document.js";
+import { unsetMessage } from "./env.js";
 import { checkRules, type ProviderCatalog } from "./rules/index.js";
 import { declaredNames, pruneInvalid } from "./prune.js";
 import { checkSchema } from "./schema.js";
+import { secretPointers } from "./secret-fields.js";
 
 /** Largest airgap.yaml airgap reads: thousands of images fit in far less; a bigger file is a mistake. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -25,16 +41,17 @@ export interface LoadedConfig {
   /** The raw bytes' text, for hashing into plans. */
   readonly text: string;
   readonly positions: ReadonlyMap<string, NodePosition>;
-  /** JSON pointers of values that came from the environment. */
-  readonly sensitive: ReadonlySet<string>;
-  /** Values from the environment, to redact wherever they could appear. */
-  readonly secrets: ReadonlySet<string>;
+  /** Every secret of the config (also inside `config`), for the output boundary to scrub from free text. */
+  readonly secrets: readonly Secret[];
 }
 
 /** The outcome of loading: a config (possibly with warnings) or the full list of problems. */
 export type LoadResult =
   | { readonly ok: true; readonly loaded: LoadedConfig; readonly diagnostics: readonly Diagnostic[] }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly secrets?: readonly Secret[] };
+
+/** What an unset `${VAR}` is: an `error` (the default), or `unknown` (validate; see the module comment). */
+export type UnsetVariables = "error" | "unknown";
 
 /** Options for {@link loadConfig}. */
 export interface LoadOptions {
@@ -45,6 +62,25 @@ export interface LoadOptions {
   /** Environment for `${VAR}` expansion (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly providers: ProviderCatalog;
+  /** How an unset `${VAR}` is treated (default `error`). */
+  readonly unsetVariables?: UnsetVariables;
+}
+
+/** The diagnostic for one unset variable. */
+function unsetDiagnostic(unset: UnsetReference, mode: UnsetVariables): Diagnostic {
+  const message =
+    mode === "error"
+      ? unsetMessage(unset.name)
+      : `environment variable ${unset.name} is not set: validate treats this value as unknown and skips the checks that read it; lock, plan, apply and bundle need it (or write \${${unset.name}:-} to allow it to be empty)`;
+  return { severity: mode === "error" ? "error" : "warning", message, location: unset.location, pointer: unset.pointer };
+}
+
+/** A copy of `value` with the string at each pointer sealed into a {@link Secret}. */
+export function sealSecrets(value: unknown, pointers: ReadonlySet<string>, path = ""): unknown {
+  if (typeof value === "string") return pointers.has(path) ? new Secret(value) : value;
+  if (Array.isArray(value)) return value.map((item, i) => (item === undefined ? item : sealSecrets(item, pointers, `${path}/${i}`)));
+  if (value === null || typeof value !== "object" || value instanceof Secret) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, sealSecrets(item, pointers, `${path}/${pointerToken(key)}`)]));
 }
 
 function fail(file: string, message: string): LoadResult {
@@ -86,6 +122,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadResult> {
 
   const parsed = parseConfigDocument(read.text, display, options.env ?? process.env);
   if (parsed.diagnostics.length > 0 && parsed.value === undefined) return { ok: false, diagnostics: sortDiagnostics(parsed.diagnostics) };
+  const mode = options.unsetVariables ?? "error";
   if (parsed.value === undefined || parsed.value === null) {
     return fail(display, "the file is empty; it needs at least `apiVersion: airgap/v1` (run `airgap init` for a starter file)");
   }
@@ -93,31 +130,25 @@ export async function loadConfig(options: LoadOptions): Promise<LoadResult> {
     return fail(display, "the top level must be a map of keys (apiVersion, sources, registries, bundles, cluster)");
   }
 
-  const diagnostics: Diagnostic[] = [...parsed.diagnostics];
-  // A value whose ${VAR} failed to expand is already reported; the schema's view of it would only repeat that.
-  const expansionFailed = new Set(parsed.diagnostics.map((d) => d.pointer));
-  const schemaProblems = (await checkSchema({ value: parsed.value, file: display, positions: parsed.positions, sensitive: parsed.sensitive })).filter(
-    (d) => !expansionFailed.has(d.pointer),
-  );
+  const diagnostics: Diagnostic[] = [...parsed.diagnostics, ...parsed.unset.map((u) => unsetDiagnostic(u, mode))];
+  const secrets = secretPointers(parsed.value);
+  const config = sealSecrets(parsed.value, secrets) as AirgapConfig;
+  const sealed = collectSecrets(config);
+  // A value whose ${VAR} failed to expand is already reported, and an unknown one cannot be checked: the schema's view of either would only mislead.
+  const unknown = new Set(parsed.unset.map((u) => u.pointer));
+  const notChecked = new Set([...parsed.diagnostics.map((d) => d.pointer), ...unknown]);
+  const schemaProblems = (await checkSchema({ value: parsed.value, file: display, positions: parsed.positions, sensitive: secrets })).filter((d) => !notChecked.has(d.pointer));
   diagnostics.push(...schemaProblems);
   // Rules read typed data: they see the document without the entries the schema rejected.
-  const checked = schemaProblems.length === 0 ? parsed.value : pruneInvalid(parsed.value, [...schemaProblems, ...parsed.diagnostics]);
+  const checked = schemaProblems.length === 0 ? config : sealSecrets(pruneInvalid(parsed.value, [...schemaProblems, ...parsed.diagnostics]), secrets);
   if (checked !== undefined) {
-    diagnostics.push(...checkRules(checked as AirgapConfig, declaredNames(parsed.value), options.providers, display, parsed.positions, parsed.sensitive));
+    diagnostics.push(...checkRules(checked as AirgapConfig, declaredNames(parsed.value), options.providers, display, parsed.positions, unknown));
   }
   const sorted = sortDiagnostics(diagnostics);
-  if (hasErrors(sorted)) return { ok: false, diagnostics: sorted };
+  if (hasErrors(sorted)) return { ok: false, diagnostics: sorted, secrets: sealed };
   return {
     ok: true,
     diagnostics: sorted,
-    loaded: {
-      config: parsed.value as AirgapConfig,
-      path,
-      baseDir: dirname(path),
-      text: read.text,
-      positions: parsed.positions,
-      sensitive: parsed.sensitive,
-      secrets: parsed.secrets,
-    },
+    loaded: { config, path, baseDir: dirname(path), text: read.text, positions: parsed.positions, secrets: sealed },
   };
 }

@@ -9,12 +9,20 @@ import { toPointer } from "../core/diagnostics.js";
 import { InternalError } from "../core/errors.js";
 import { DEFAULT_NAMING, type NamingPolicy } from "../core/naming.js";
 import { parsePlatform, type Platform } from "../core/oci-types.js";
-import { parseReference, type ImageReference } from "../core/reference.js";
+import { canonicalRegistryHost, parseReference, registryApiHost, type ImageReference } from "../core/reference.js";
+import { Secret } from "../core/secret.js";
 import type { AirgapConfig, Bundle, Cluster, Credentials, DiskSource, RegistrySource, TagFilter, Tls } from "./generated/airgap-config.js";
 
-/** A source registry's settings, found by host. */
+/** A username and password sent as HTTP Basic auth (helm and http sources); the password is a {@link Secret}. */
+export interface BasicCredentials {
+  readonly username: string;
+  readonly password: Secret;
+}
+
+/** A source registry's settings, found by host ({@link canonicalRegistryHost}). */
 export interface RegistrySourceSettings {
   readonly name: string;
+  /** The host as written in airgap.yaml. */
   readonly host: string;
   /** Base URL (`https://host` unless the source says otherwise). */
   readonly url: string;
@@ -28,8 +36,8 @@ export interface RegistrySourceSettings {
 export type ContentOrigin =
   | { readonly type: "registry"; readonly settings?: RegistrySourceSettings }
   | { readonly type: "disk"; readonly source: string; readonly format: DiskSource["type"]; readonly path: string }
-  /** A chart archive from a Helm repository, as locked (never written in airgap.yaml: made from the lock). */
-  | { readonly type: "helm-chart"; readonly url: string; readonly sha256: string; readonly version: string };
+  /** A chart archive from a Helm repository, as locked (never written in airgap.yaml: made from the lock), with the repository's credentials for its own origin. */
+  | { readonly type: "helm-chart"; readonly url: string; readonly sha256: string; readonly version: string; readonly credentials?: BasicCredentials };
 
 /** An image to mirror. */
 export interface ImageEntry {
@@ -51,7 +59,19 @@ export interface ImageEntry {
 /** A Helm chart to mirror. */
 export type ChartEntry =
   | { readonly pointer: string; readonly bundle: string; readonly type: "oci"; readonly reference: ImageReference; readonly version: string; readonly origin: ContentOrigin; readonly as?: string }
-  | { readonly pointer: string; readonly bundle: string; readonly type: "helm"; readonly source: string; readonly repositoryUrl: string; readonly name: string; readonly version: string; readonly as?: string };
+  | {
+      readonly pointer: string;
+      readonly bundle: string;
+      readonly type: "helm";
+      readonly source: string;
+      /** The repository's URL exactly as written (no credentials: those are in `credentials`). */
+      readonly repositoryUrl: string;
+      /** The repository's credentials, sent to its own origin only (Helm's rule). */
+      readonly credentials?: BasicCredentials;
+      readonly name: string;
+      readonly version: string;
+      readonly as?: string;
+    };
 
 /** A file to carry. */
 export interface FileEntry {
@@ -59,6 +79,8 @@ export interface FileEntry {
   readonly bundle: string;
   /** Absolute http(s) URL, with any source base joined. */
   readonly url?: string;
+  /** The `http` source's credentials, for `url`. */
+  readonly credentials?: BasicCredentials;
   /** Absolute local path. */
   readonly path?: string;
   readonly sha256?: string;
@@ -91,7 +113,7 @@ export interface TargetRegistry {
 /** The model later stages read. */
 export interface NormalizedConfig {
   readonly baseDir: string;
-  /** Registry source settings by lowercase host. */
+  /** Registry source settings by {@link canonicalRegistryHost}. */
   readonly registrySources: ReadonlyMap<string, RegistrySourceSettings>;
   readonly registries: ReadonlyMap<string, TargetRegistry>;
   readonly bundles: readonly NormalizedBundle[];
@@ -125,40 +147,40 @@ function absolutize(settings: Record<string, unknown>, baseDir: string): Record<
   return out;
 }
 
-/**
- * A helm/http source's username and password, carried in its URL's userinfo:
- * the HTTP client sends them as Basic auth to that host only, and every
- * place that prints or stores a URL strips userinfo.
- */
-function withCredentials(url: string, credentials: Credentials | undefined): string {
-  if (!credentials?.username) return url;
-  const parsed = new URL(url);
-  parsed.username = encodeURIComponent(credentials.username);
-  parsed.password = encodeURIComponent(credentials.password ?? "");
-  return parsed.href.replace(/\/+$/, "");
+/** A URL source: its base URL as written, and Basic credentials when a username is given. */
+interface UrlSource {
+  readonly url: string;
+  readonly credentials?: BasicCredentials;
+}
+
+/** A helm/http source's username and password (an empty username, e.g. `${USER:-}` unset, means none). */
+function basicCredentials(credentials: Credentials | undefined): BasicCredentials | undefined {
+  if (!credentials?.username) return undefined;
+  return { username: credentials.username, password: credentials.password ?? new Secret("") };
 }
 
 /** Normalises a validated config; `baseDir` is the directory of airgap.yaml. */
 export function normalizeConfig(config: AirgapConfig, baseDir: string): NormalizedConfig {
   const registrySources = new Map<string, RegistrySourceSettings>();
   const disk = new Map<string, DiskSource>();
-  const urlSources = new Map<string, string>();
+  const urlSources = new Map<string, UrlSource>();
   for (const [name, source] of Object.entries(config.sources ?? {})) {
     if (!source) continue;
     if (source.type === "registry") {
       const s = source as RegistrySource;
       const tls = s.tls ? (absolutize({ tls: s.tls }, baseDir)["tls"] as Tls) : undefined;
-      registrySources.set(s.host.toLowerCase(), {
+      registrySources.set(canonicalRegistryHost(s.host), {
         name,
         host: s.host,
-        url: (s.url ?? `https://${s.host}`).replace(/\/+$/, ""),
+        url: (s.url ?? `https://${registryApiHost(s.host)}`).replace(/\/+$/, ""),
         mirrors: s.mirror ?? [],
         ...(s.credentials ? { credentials: s.credentials } : {}),
         ...(tls ? { tls } : {}),
         ...(s.concurrency !== undefined ? { concurrency: s.concurrency } : {}),
       });
     } else if (source.type === "helm" || source.type === "http") {
-      urlSources.set(name, withCredentials(source.url.replace(/\/+$/, ""), source.credentials));
+      const credentials = basicCredentials(source.credentials);
+      urlSources.set(name, { url: source.url.replace(/\/+$/, ""), ...(credentials ? { credentials } : {}) });
     } else {
       disk.set(name, { ...source, path: resolve(baseDir, source.path) });
     }
@@ -167,7 +189,7 @@ export function normalizeConfig(config: AirgapConfig, baseDir: string): Normaliz
   const originFor = (ref: ImageReference, sourceName: string | undefined): ContentOrigin => {
     const diskSource = sourceName !== undefined ? disk.get(sourceName) : undefined;
     if (diskSource) return { type: "disk", source: sourceName!, format: diskSource.type, path: diskSource.path };
-    const settings = registrySources.get(ref.registry.toLowerCase());
+    const settings = registrySources.get(canonicalRegistryHost(ref.registry));
     return settings ? { type: "registry", settings } : { type: "registry" };
   };
   /** With a registry source named, a reference without a host belongs to that source's host. */
@@ -200,7 +222,7 @@ function normalizeBundle(
   baseDir: string,
   originFor: (ref: ImageReference, source: string | undefined) => ContentOrigin,
   withSourceHost: (text: string, source: string | undefined) => string,
-  urlSources: ReadonlyMap<string, string>,
+  urlSources: ReadonlyMap<string, UrlSource>,
 ): NormalizedBundle {
   const bundlePlatforms = platforms(bundle.platforms);
   const preserve = bundle.preserveDigests ?? false;
@@ -240,8 +262,10 @@ function normalizeBundle(
       return [{ pointer, bundle: name, type: "oci", reference: ref, version: chart.version, origin: originFor(ref, undefined), ...as }];
     }
     const source = chart.source ?? "";
-    const helmUrl = urlSources.get(source);
-    if (helmUrl !== undefined) return [{ pointer, bundle: name, type: "helm", source, repositoryUrl: helmUrl, name: chart.name, version: chart.version, ...as }];
+    const helm = urlSources.get(source);
+    if (helm !== undefined) {
+      return [{ pointer, bundle: name, type: "helm", source, repositoryUrl: helm.url, ...(helm.credentials ? { credentials: helm.credentials } : {}), name: chart.name, version: chart.version, ...as }];
+    }
     const ref = reference(withSourceHost(chart.name, source));
     return [{ pointer, bundle: name, type: "oci", reference: ref, version: chart.version, origin: originFor(ref, source), ...as }];
   });
@@ -249,12 +273,13 @@ function normalizeBundle(
     if (file === undefined) return [];
     const pointer = toPointer(["bundles", name, "files", i]);
     const base = file.source !== undefined ? urlSources.get(file.source) : undefined;
-    const url = file.url === undefined ? undefined : base !== undefined ? `${base}/${file.url.replace(/^\/+/, "")}` : file.url;
+    const url = file.url === undefined ? undefined : base !== undefined ? `${base.url}/${file.url.replace(/^\/+/, "")}` : file.url;
     return [
       {
         pointer,
         bundle: name,
         ...(url !== undefined ? { url } : {}),
+        ...(url !== undefined && base?.credentials ? { credentials: base.credentials } : {}),
         ...(file.path !== undefined ? { path: isAbsolute(file.path) ? file.path : resolve(baseDir, file.path) } : {}),
         ...(file.sha256 !== undefined ? { sha256: file.sha256 } : {}),
         ...(file.mode !== undefined ? { mode: file.mode } : {}),

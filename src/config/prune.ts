@@ -15,7 +15,7 @@ export interface DeclaredNames {
 }
 
 /** The pointer segments of the smallest entry containing `pointer`, or undefined for the document root. */
-function entryOf(pointer: string): string[] | undefined {
+export function entryOf(pointer: string): string[] | undefined {
   const s = fromPointer(pointer);
   const [section, name, list, index] = s;
   if (section === undefined) return undefined;

@@ -7,7 +7,7 @@ import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { AJV_OPTIONS } from "./ajv-options.js";
 import { createRequire } from "node:module";
 import { fromPointer, pointerToken, type Diagnostic, type SourceLocation } from "../core/diagnostics.js";
-import { SENSITIVE } from "../core/redact.js";
+import { SENSITIVE } from "../core/secret.js";
 import type { NodePosition } from "./document.js";
 import { didYouMean } from "./suggest.js";
 
@@ -50,6 +50,7 @@ export interface SchemaCheckInput {
   readonly value: unknown;
   readonly file: string;
   readonly positions: ReadonlyMap<string, NodePosition>;
+  /** Pointers of secret fields (config/secret-fields.ts): their values are shown as `(sensitive)`. */
   readonly sensitive: ReadonlySet<string>;
 }
 

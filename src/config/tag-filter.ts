@@ -98,20 +98,3 @@ export function selectTags(available: readonly string[], filter: TagFilter | Can
   const ordered = sortNewestFirst(candidates);
   return { tags: f.newest !== undefined ? ordered.slice(0, Math.max(0, f.newest)) : ordered };
 }
-
-/**
- * A filter with every text field passed through `redact` (values from the
- * environment), in canonical form: how filters are written to the lock and
- * compared with it.
- */
-export function redactTagFilter(filter: TagFilter | CanonicalTagFilter, redact: (text: string) => string): CanonicalTagFilter {
-  const f = canonicalTagFilter(filter);
-  return canonicalTagFilter({
-    ...(f.exclude !== undefined ? { exclude: redact(f.exclude) } : {}),
-    ...(f.glob !== undefined ? { glob: redact(f.glob) } : {}),
-    ...(f.list !== undefined ? { list: f.list.map(redact) } : {}),
-    ...(f.newest !== undefined ? { newest: f.newest } : {}),
-    ...(f.regex !== undefined ? { regex: redact(f.regex) } : {}),
-    ...(f.semver !== undefined ? { semver: redact(f.semver) } : {}),
-  });
-}

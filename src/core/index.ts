@@ -8,3 +8,4 @@ export * from "./errors.js";
 export * from "./logger.js";
 export * from "./redact.js";
 export * from "./observation.js";
+export * from "./secret.js";

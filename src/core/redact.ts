@@ -1,9 +1,9 @@
 /**
- * Redaction of secrets in text that may reach a log, an error message or a file.
+ * Redaction of URLs in log lines and error messages: userinfo and the query
+ * values of signed URLs. Secret values from airgap.yaml are carried as
+ * {@link ./secret.ts Secret} and scrubbed from free text by the CLI's output
+ * boundary; nothing here searches data for them.
  */
-
-/** What airgap prints in place of a secret value. */
-export const SENSITIVE = "(sensitive)";
 
 const SECRET_QUERY_KEYS = /^(x-amz-.*|signature|sig|token|access_token|password|x-goog-.*|se|sp|sv|sr|skoid|sktid)$/i;
 
@@ -28,11 +28,20 @@ export function redactUrl(url: string | URL): string {
   return parsed.href;
 }
 
-/** Replaces every occurrence of the given secret values in a text. */
-export function redactValues(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 3) out = out.split(secret).join(SENSITIVE);
-  }
-  return out;
+/** `scheme://userinfo@`: credentials written into a URL. */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s"'`]*@/gi;
+
+/** True when a text is a URL that carries credentials (`https://user:pass@host`). */
+export function hasUserinfo(text: string): boolean {
+  return new RegExp(`^${USERINFO.source}`, "i").test(text);
+}
+
+/**
+ * Free text with the userinfo of every URL in it replaced by `redacted@`.
+ * Credentials in a URL are refused by validate, but a message may still
+ * quote the value that was refused; the CLI's output boundary applies this
+ * to every message it lets out. The rest of the text is kept as it is.
+ */
+export function hideUserinfo(text: string): string {
+  return text.replace(USERINFO, "$1redacted@");
 }

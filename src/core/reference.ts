@@ -8,9 +8,33 @@ import { parseDigest, type Digest } from "./digest.js";
 /** The registry that docker assumes when a reference names none. */
 export const DOCKER_HUB = "docker.io";
 
+/** The host Docker Hub's registry API answers on. */
+export const DOCKER_HUB_API_HOST = "registry-1.docker.io";
+
+/** Every spelling of Docker Hub that names the same registry (docker's `index.docker.io` and the API host). */
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([DOCKER_HUB, "index.docker.io", DOCKER_HUB_API_HOST]);
+
+/**
+ * One name per registry host: lowercase (host names are case-insensitive)
+ * and Docker Hub's spellings (`index.docker.io`, `registry-1.docker.io`)
+ * folded to `docker.io`. Every lookup by host (sources, credentials,
+ * clients, lock keys) goes through this, so any spelling finds the same
+ * settings. The reverse, for connecting, is {@link registryApiHost}.
+ */
+export function canonicalRegistryHost(host: string): string {
+  const lower = host.trim().toLowerCase();
+  return DOCKER_HUB_ALIASES.has(lower) ? DOCKER_HUB : lower;
+}
+
+/** The host to connect to for a registry: `registry-1.docker.io` for Docker Hub, else the host itself. */
+export function registryApiHost(host: string): string {
+  const canonical = canonicalRegistryHost(host);
+  return canonical === DOCKER_HUB ? DOCKER_HUB_API_HOST : canonical;
+}
+
 /** A fully normalised image reference: always a registry, a repository, and a tag and/or a digest. */
 export interface ImageReference {
-  /** Registry host with optional port, normalised (`index.docker.io` becomes `docker.io`). */
+  /** Registry host with optional port, normalised by {@link canonicalRegistryHost} (`index.docker.io` becomes `docker.io`). */
   readonly registry: string;
   /** Repository path inside the registry (`library/nginx`, `team/sub/app`). */
   readonly repository: string;
@@ -48,8 +72,7 @@ function splitRegistry(name: string): { registry: string; remainder: string } {
   const first = slash < 0 ? "" : name.slice(0, slash);
   const isHost = slash >= 0 && (/[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase());
   if (!isHost) return { registry: DOCKER_HUB, remainder: name };
-  const registry = first === "index.docker.io" || first === "registry-1.docker.io" ? DOCKER_HUB : first;
-  return { registry, remainder: name.slice(slash + 1) };
+  return { registry: canonicalRegistryHost(first), remainder: name.slice(slash + 1) };
 }
 
 /**

@@ -16,6 +16,7 @@ import type { DesiredArtifact, DesiredFile, DesiredItem } from "../plan/diff.js"
 import { LockIndex } from "../lock/lookup.js";
 import type { AirgapLock, LockedManifest } from "../lock/model.js";
 import type { SourceOpener } from "../sources/opener.js";
+import { chartDownloadCredentials } from "../sources/helm-index.js";
 
 /** Where one change's content comes from. */
 export interface ContentSource {
@@ -95,10 +96,9 @@ export async function desiredState(
     readonly describe?: boolean;
     /** Which entries to describe (read manifests for); the rest only give their sources. Default: all. */
     readonly needed?: (content: DesiredContent) => boolean;
-    readonly redact?: (text: string) => string;
   } = {},
 ): Promise<DesiredState> {
-  const { content: all, files, problems, prune } = desiredContent(config, lock, options);
+  const { content: all, files, problems, prune } = desiredContent(config, lock);
   const pending = options.needed ? all.filter(options.needed) : all;
   const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
   const call = options.signal ? { signal: options.signal } : {};
@@ -148,12 +148,8 @@ export async function desiredState(
  * same image listed twice in a bundle is one entry. Bundles without a
  * registry carry only files and contribute nothing here.
  */
-export function desiredContent(
-  config: NormalizedConfig,
-  lock: AirgapLock,
-  options: { readonly redact?: (text: string) => string } = {},
-): { content: DesiredContent[]; files: { item: DesiredFile; source: FileSource }[]; problems: DesiredProblem[]; prune: PruneScope[] } {
-  const index = new LockIndex(lock, options.redact ? { redact: options.redact } : {});
+export function desiredContent(config: NormalizedConfig, lock: AirgapLock): { content: DesiredContent[]; files: { item: DesiredFile; source: FileSource }[]; problems: DesiredProblem[]; prune: PruneScope[] } {
+  const index = new LockIndex(lock);
   const problems: DesiredProblem[] = [];
   const pending: DesiredContent[] = [];
   const prune: PruneScope[] = [];
@@ -212,8 +208,8 @@ export function desiredContent(
         const upstream: ImageReference = { registry: new URL(chart.repositoryUrl).host, repository: chart.name, tag };
         const repository = targetRepository(upstream, bundle.path, bundle.naming, chart.as);
         repositories.set(repository, "chart");
-        // The lock holds the URL redacted; the config holds it as written (with any ${VAR} credentials).
-        const url = locked.url.startsWith(locked.repository) ? `${chart.repositoryUrl}${locked.url.slice(locked.repository.length)}` : locked.url;
+        const url = locked.url;
+        const credentials = chartDownloadCredentials(chart.repositoryUrl, url, chart.credentials);
         pending.push({
           bundle,
           kind: "chart",
@@ -221,7 +217,7 @@ export function desiredContent(
           address: formatAddress({ scope: "bundle", name: bundle.name, kind: "chart", key: `${upstream.registry}/${chart.name}:${tag}` }),
           upstream,
           locked: undefined,
-          source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: { type: "helm-chart", url, sha256: locked.sha256, version: locked.resolvedVersion } },
+          source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: { type: "helm-chart", url, sha256: locked.sha256, version: locked.resolvedVersion, ...(credentials ? { credentials } : {}) } },
           targetRepository: repository,
           tag,
           preserveDigests: true,

@@ -4,13 +4,15 @@
  *     { "lockVersion": 1, "generated": "<ISO time>", "images": [...], "charts": [...], "files": [...] }
  *
  * Deterministic: entries sorted by key (lock-model.ts), object fields in a
- * fixed order, no time except `generated`, and every string passed through
- * the caller's `redact` so nothing read from the environment is written.
+ * fixed order, no time except `generated`. Every string is written exactly
+ * as resolved: the lock holds references, digests, tags, URLs and paths,
+ * which are data, and no secret field ever reaches it.
  * {@link writeLockFile} keeps the previous `generated` when nothing else
  * changed, so a rerun with nothing new upstream leaves the file
- * byte-identical (and does not touch it). {@link parseLockFile} refuses a
- * truncated file, a newer `lockVersion` and any entry of the wrong shape,
- * each with a message that says what to do.
+ * byte-identical (and does not touch it), and never replaces a lock written
+ * by a newer airgap. {@link parseLockFile} refuses a truncated file, a newer
+ * `lockVersion` and any entry of the wrong shape, each with a message that
+ * says what to do.
  */
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic-file.js";
@@ -30,86 +32,59 @@ import {
   type LockedImageEntry,
   type LockedManifest,
 } from "./model.js";
-import { canonicalTagFilter, redactTagFilter, type CanonicalTagFilter } from "../config/tag-filter.js";
+import { canonicalTagFilter, type CanonicalTagFilter } from "../config/tag-filter.js";
 
-/** Replaces secrets in a string; applied to every string written. */
-export type Redactor = (text: string) => string;
-
-/** Options for serialising and writing. */
-export interface LockWriteOptions {
-  /** Applied to every string value (default: none). Pass the config's secret redaction. */
-  readonly redact?: Redactor;
+function manifestFields(m: LockedManifest): LockedManifest {
+  return { digest: m.digest, mediaType: m.mediaType, size: m.size, ...(m.contentSize !== undefined ? { contentSize: m.contentSize } : {}) };
 }
 
-const identity: Redactor = (text) => text;
-
-function manifestFields(m: LockedManifest, r: Redactor): Record<string, unknown> {
-  return { digest: r(m.digest), mediaType: r(m.mediaType), size: m.size, ...(m.contentSize !== undefined ? { contentSize: m.contentSize } : {}) };
-}
-
-
-function imageFields(entry: LockedImageEntry, r: Redactor): LockedImageEntry {
-  const head = { ref: r(entry.ref), ...(entry.source !== undefined ? { source: r(entry.source) } : {}) };
-  if (isTagSelection(entry)) return { ...head, filter: redactTagFilter(entry.filter, r), selected: entry.selected.map(r) };
+function imageFields(entry: LockedImageEntry): LockedImageEntry {
+  const head = { ref: entry.ref, ...(entry.source !== undefined ? { source: entry.source } : {}) };
+  if (isTagSelection(entry)) return { ...head, filter: canonicalTagFilter(entry.filter), selected: [...entry.selected] };
   return {
     ...head,
-    ...(manifestFields(entry, r) as unknown as LockedManifest),
-    ...(entry.manifests !== undefined
-      ? { manifests: entry.manifests.map((m): LockedChildManifest => ({ ...(m.platform !== undefined ? { platform: r(m.platform) } : {}), ...(manifestFields(m, r) as unknown as LockedManifest) })) }
-      : {}),
+    ...manifestFields(entry),
+    ...(entry.manifests !== undefined ? { manifests: entry.manifests.map((m): LockedChildManifest => ({ ...(m.platform !== undefined ? { platform: m.platform } : {}), ...manifestFields(m) })) } : {}),
   };
 }
 
-function chartFields(entry: LockedChart, r: Redactor): LockedChart {
+function chartFields(entry: LockedChart): LockedChart {
   if (entry.type === "oci") {
     return {
       type: "oci",
-      ref: r(entry.ref),
-      ...(entry.source !== undefined ? { source: r(entry.source) } : {}),
-      version: r(entry.version),
-      ...(entry.resolvedVersion !== undefined ? { resolvedVersion: r(entry.resolvedVersion) } : {}),
-      ...(manifestFields(entry, r) as unknown as LockedManifest),
+      ref: entry.ref,
+      ...(entry.source !== undefined ? { source: entry.source } : {}),
+      version: entry.version,
+      ...(entry.resolvedVersion !== undefined ? { resolvedVersion: entry.resolvedVersion } : {}),
+      ...manifestFields(entry),
     };
   }
-  return {
-    type: "helm",
-    repository: r(entry.repository),
-    name: r(entry.name),
-    version: r(entry.version),
-    resolvedVersion: r(entry.resolvedVersion),
-    url: r(entry.url),
-    sha256: r(entry.sha256),
-    size: entry.size,
-  };
+  return { type: "helm", repository: entry.repository, name: entry.name, version: entry.version, resolvedVersion: entry.resolvedVersion, url: entry.url, sha256: entry.sha256, size: entry.size };
 }
 
-function fileFields(entry: LockedFile, r: Redactor): LockedFile {
-  return { ...(entry.url !== undefined ? { url: r(entry.url) } : {}), ...(entry.path !== undefined ? { path: r(entry.path) } : {}), sha256: r(entry.sha256), size: entry.size };
+function fileFields(entry: LockedFile): LockedFile {
+  return { ...(entry.url !== undefined ? { url: entry.url } : {}), ...(entry.path !== undefined ? { path: entry.path } : {}), sha256: entry.sha256, size: entry.size };
 }
 
-/**
- * The lock with every string redacted, fields in the written order and
- * lists sorted by key: exactly what {@link serializeLock} writes.
- */
-export function canonicalLock(lock: AirgapLock, options: LockWriteOptions = {}): AirgapLock {
-  const r = options.redact ?? identity;
+/** The lock with fields in the written order and lists sorted by key: exactly what {@link serializeLock} writes. */
+export function canonicalLock(lock: AirgapLock): AirgapLock {
   return sortLock({
     lockVersion: LOCK_VERSION,
     generated: lock.generated,
-    images: lock.images.map((e) => imageFields(e, r)),
-    charts: lock.charts.map((e) => chartFields(e, r)),
-    files: lock.files.map((e) => fileFields(e, r)),
+    images: lock.images.map(imageFields),
+    charts: lock.charts.map(chartFields),
+    files: lock.files.map(fileFields),
   });
 }
 
 /** The file content: canonical JSON, 2-space indentation, trailing newline. */
-export function serializeLock(lock: AirgapLock, options: LockWriteOptions = {}): string {
-  return `${JSON.stringify(canonicalLock(lock, options), null, 2)}\n`;
+export function serializeLock(lock: AirgapLock): string {
+  return `${JSON.stringify(canonicalLock(lock), null, 2)}\n`;
 }
 
 /** True when two locks record the same facts (`generated` ignored). */
-export function sameLockContent(a: AirgapLock, b: AirgapLock, options: LockWriteOptions = {}): boolean {
-  return serializeLock({ ...a, generated: "" }, options) === serializeLock({ ...b, generated: "" }, options);
+export function sameLockContent(a: AirgapLock, b: AirgapLock): boolean {
+  return serializeLock({ ...a, generated: "" }) === serializeLock({ ...b, generated: "" });
 }
 
 // ---------------------------------------------------------------- reading
@@ -336,7 +311,7 @@ export async function readLockFile(path: string, name: string = path): Promise<L
 export interface LockWriteResult {
   /** False when the file already held exactly this content (it was not touched). */
   readonly changed: boolean;
-  /** The lock as written (redacted, sorted, with the `generated` that was kept or set). */
+  /** The lock as written (sorted, with the `generated` that was kept or set). */
   readonly lock: AirgapLock;
   readonly text: string;
 }
@@ -344,17 +319,20 @@ export interface LockWriteResult {
 /**
  * Writes the lock atomically. When the file already records the same facts,
  * its `generated` is kept, the content is byte-identical and the file is not
- * rewritten. An existing file that cannot be parsed is replaced.
+ * rewritten. An existing file that cannot be parsed is replaced; one written
+ * by a newer airgap (LOCK_VERSION) is refused with that error, never
+ * overwritten: this airgap cannot know what it would lose.
  */
-export async function writeLockFile(path: string, lock: AirgapLock, options: LockWriteOptions = {}): Promise<LockWriteResult> {
+export async function writeLockFile(path: string, lock: AirgapLock): Promise<LockWriteResult> {
   let previous: { lock: AirgapLock; text: string } | undefined;
   try {
     const read = await readLockFile(path);
     if (read.found) previous = read;
-  } catch {
-    previous = undefined; // a broken or newer lock is replaced by the one just resolved
+  } catch (error) {
+    if (error instanceof LockFileError && error.code === "LOCK_VERSION") throw error;
+    previous = undefined; // a broken lock is replaced by the one just resolved
   }
-  let next = canonicalLock(lock, options);
+  let next = canonicalLock(lock);
   if (previous !== undefined && sameLockContent(previous.lock, next)) next = { ...next, generated: previous.lock.generated };
   const text = serializeLock(next);
   if (previous?.text === text) return { changed: false, lock: next, text };

@@ -6,6 +6,6 @@
  */
 export * from "./model.js";
 export { LockFileError, type LockFileErrorCode } from "./errors.js";
-export { parseLockFile, readLockFile, writeLockFile, serializeLock, canonicalLock, sameLockContent, type Redactor, type LockWriteOptions, type LockWriteResult, type LockFileReadResult } from "./file.js";
-export { imageKey, imageSelectionKey, chartKey, fileKey, fileIdentity, concreteReference, ociChartRef, redactLocation, lockFilePath, DEFAULT_TAG, type LockKeyOptions } from "./keys.js";
+export { parseLockFile, readLockFile, writeLockFile, serializeLock, canonicalLock, sameLockContent, type LockWriteResult, type LockFileReadResult } from "./file.js";
+export { imageKey, imageSelectionKey, chartKey, fileKey, fileIdentity, concreteReference, ociChartRef, lockFilePath, DEFAULT_TAG } from "./keys.js";
 export { LockIndex, compareLock, type LockComparison, type LockGap, type LockedImagesLookup } from "./lookup.js";

@@ -1,24 +1,15 @@
 /**
  * How airgap.yaml entries map onto lock entries. One place, used both by the
  * resolver (to find what is already locked) and by plan (to find the facts
- * for an entry), so the two can never disagree. Keys are computed on the
- * written (redacted) form of every string, as the lock stores them.
+ * for an entry), so the two can never disagree. Keys are the data itself
+ * (references, tags, filters, URLs, paths) exactly as the lock stores it:
+ * a changed `${TAG}` is a different key, so the lock is then out of date.
  */
 import { relative, sep } from "node:path";
 import type { ChartEntry, ContentOrigin, FileEntry, ImageEntry } from "../config/normalize.js";
 import { formatReference, type ImageReference } from "../core/reference.js";
-import { redactUrl } from "../core/redact.js";
-import type { Redactor } from "./file.js";
 import { concreteImageKey, fileEntryKey, selectionKey } from "./model.js";
-import { redactTagFilter } from "../config/tag-filter.js";
-
-/** Options shared by the key functions. */
-export interface LockKeyOptions {
-  /** The same redaction the lock was written with (default: none). */
-  readonly redact?: Redactor;
-}
-
-const identity: Redactor = (text) => text;
+import { canonicalTagFilter } from "../config/tag-filter.js";
 
 /** The tag assumed when an image names neither tag nor digest (docker's rule). */
 export const DEFAULT_TAG = "latest";
@@ -33,36 +24,16 @@ export function originSource(origin: ContentOrigin): string | undefined {
   return origin.type === "disk" ? origin.source : undefined;
 }
 
-/**
- * A URL as the lock writes it: userinfo and signed query values redacted
- * (core/redact.ts), otherwise exactly as written (no added trailing `/`).
- */
-export function redactLocation(url: string): string {
-  let normal: string;
-  try {
-    normal = new URL(url).href;
-  } catch {
-    return url;
-  }
-  const redacted = redactUrl(url);
-  return redacted === normal ? url : redacted;
-}
-
 /** The lock key of a concrete image reference read from `origin`. */
-export function imageKey(reference: ImageReference, origin: ContentOrigin, options: LockKeyOptions = {}): string {
-  const r = options.redact ?? identity;
-  const source = originSource(origin);
-  return concreteImageKey(r(formatReference(concreteReference(reference))), source !== undefined ? r(source) : undefined);
+export function imageKey(reference: ImageReference, origin: ContentOrigin): string {
+  return concreteImageKey(formatReference(concreteReference(reference)), originSource(origin));
 }
 
 /** The lock key of a tag filter entry's selection. */
-export function imageSelectionKey(entry: ImageEntry, options: LockKeyOptions = {}): string | undefined {
+export function imageSelectionKey(entry: ImageEntry): string | undefined {
   if (entry.tags === undefined) return undefined;
-  const r = options.redact ?? identity;
-  const source = originSource(entry.origin);
   const { tag: _t, digest: _d, ...repository } = entry.reference;
-  const redacted = redactTagFilter(entry.tags, r);
-  return selectionKey(r(formatReference(repository)), source !== undefined ? r(source) : undefined, redacted);
+  return selectionKey(formatReference(repository), originSource(entry.origin), canonicalTagFilter(entry.tags));
 }
 
 /** The `ref` a chart is locked under: the OCI repository (with `@digest` when pinned). */
@@ -72,13 +43,9 @@ export function ociChartRef(entry: Extract<ChartEntry, { type: "oci" }>): string
 }
 
 /** The lock key of a chart entry. */
-export function chartKey(entry: ChartEntry, options: LockKeyOptions = {}): string {
-  const r = options.redact ?? identity;
-  if (entry.type === "oci") {
-    const source = originSource(entry.origin);
-    return JSON.stringify(["oci", r(ociChartRef(entry)), source !== undefined ? r(source) : "", r(entry.version)]);
-  }
-  return JSON.stringify(["helm", r(redactLocation(entry.repositoryUrl)), r(entry.name), r(entry.version)]);
+export function chartKey(entry: ChartEntry): string {
+  if (entry.type === "oci") return JSON.stringify(["oci", ociChartRef(entry), originSource(entry.origin) ?? "", entry.version]);
+  return JSON.stringify(["helm", entry.repositoryUrl, entry.name, entry.version]);
 }
 
 /** The path of a local file as the lock writes it: relative to airgap.yaml, `/`-separated. */
@@ -87,14 +54,13 @@ export function lockFilePath(path: string, baseDir: string): string {
   return sep === "/" ? rel : rel.split(sep).join("/");
 }
 
-/** The url/path pair a file entry is locked under (redacted). */
-export function fileIdentity(entry: FileEntry, baseDir: string, options: LockKeyOptions = {}): { readonly url?: string; readonly path?: string } {
-  const r = options.redact ?? identity;
-  if (entry.url !== undefined) return { url: r(redactLocation(entry.url)) };
-  return { path: r(lockFilePath(entry.path ?? "", baseDir)) };
+/** The url/path pair a file entry is locked under: the URL as written, or the path relative to airgap.yaml. */
+export function fileIdentity(entry: FileEntry, baseDir: string): { readonly url?: string; readonly path?: string } {
+  if (entry.url !== undefined) return { url: entry.url };
+  return { path: lockFilePath(entry.path ?? "", baseDir) };
 }
 
 /** The lock key of a file entry. */
-export function fileKey(entry: FileEntry, baseDir: string, options: LockKeyOptions = {}): string {
-  return fileEntryKey(fileIdentity(entry, baseDir, options));
+export function fileKey(entry: FileEntry, baseDir: string): string {
+  return fileEntryKey(fileIdentity(entry, baseDir));
 }

@@ -6,7 +6,7 @@
  */
 import type { ChartEntry, FileEntry, ImageEntry, NormalizedConfig } from "../config/normalize.js";
 import { formatReference } from "../core/reference.js";
-import { chartKey, fileKey, imageKey, imageSelectionKey, concreteReference, ociChartRef, redactLocation, type LockKeyOptions } from "./keys.js";
+import { chartKey, fileKey, imageKey, imageSelectionKey, concreteReference, ociChartRef } from "./keys.js";
 import { chartEntryKey, concreteImageKey, fileEntryKey, imageEntryKey, isTagSelection, type AirgapLock, type LockedChart, type LockedFile, type LockedImage, type LockedImageEntry } from "./model.js";
 
 /** The concrete images an entry stands for (one, or a filter's selection), or why the lock cannot say. */
@@ -18,12 +18,10 @@ export class LockIndex {
   private readonly images: ReadonlyMap<string, LockedImageEntry>;
   private readonly charts: ReadonlyMap<string, LockedChart>;
   private readonly files: ReadonlyMap<string, LockedFile>;
-  private readonly options: LockKeyOptions;
   private readonly used = new Set<string>();
 
-  constructor(lock: AirgapLock, options: LockKeyOptions = {}) {
+  constructor(lock: AirgapLock) {
     this.lock = lock;
-    this.options = options;
     this.images = new Map(lock.images.map((e) => [imageEntryKey(e), e]));
     this.charts = new Map(lock.charts.map((e) => [chartEntryKey(e), e]));
     this.files = new Map(lock.files.map((e) => [fileEntryKey(e), e]));
@@ -31,9 +29,9 @@ export class LockIndex {
 
   /** The locked images of an image entry: itself, or each tag its filter selected. */
   imagesFor(entry: ImageEntry): LockedImagesLookup {
-    const selection = imageSelectionKey(entry, this.options);
+    const selection = imageSelectionKey(entry);
     if (selection === undefined) {
-      const key = imageKey(entry.reference, entry.origin, this.options);
+      const key = imageKey(entry.reference, entry.origin);
       const found = this.images.get(key);
       if (found === undefined || isTagSelection(found)) return { found: false, reason: `${formatReference(concreteReference(entry.reference))} is not in airgap.lock` };
       this.used.add(`i${key}`);
@@ -55,7 +53,7 @@ export class LockIndex {
 
   /** The locked chart of a chart entry. */
   chartFor(entry: ChartEntry): LockedChart | undefined {
-    const key = chartKey(entry, this.options);
+    const key = chartKey(entry);
     const found = this.charts.get(key);
     if (found !== undefined) this.used.add(`c${key}`);
     return found;
@@ -63,7 +61,7 @@ export class LockIndex {
 
   /** The locked file of a file entry (its declared sha256, if any, must be the locked one). */
   fileFor(entry: FileEntry, baseDir: string): LockedFile | undefined {
-    const key = fileKey(entry, baseDir, this.options);
+    const key = fileKey(entry, baseDir);
     const found = this.files.get(key);
     if (found === undefined || (entry.sha256 !== undefined && entry.sha256.toLowerCase() !== found.sha256)) return undefined;
     this.used.add(`f${key}`);
@@ -97,25 +95,24 @@ export interface LockComparison {
   readonly unused: readonly string[];
 }
 
-/** Compares the config with a lock (both with the same redaction). */
-export function compareLock(config: NormalizedConfig, lock: AirgapLock, options: LockKeyOptions = {}): LockComparison {
-  const index = new LockIndex(lock, options);
-  const r = options.redact ?? ((text: string) => text);
+/** Compares the config with a lock. */
+export function compareLock(config: NormalizedConfig, lock: AirgapLock): LockComparison {
+  const index = new LockIndex(lock);
   const missing: LockGap[] = [];
   for (const bundle of config.bundles) {
     for (const entry of bundle.images) {
       const found = index.imagesFor(entry);
-      if (!found.found) missing.push({ pointer: entry.pointer, subject: r(formatReference(entry.reference)), reason: r(found.reason) });
+      if (!found.found) missing.push({ pointer: entry.pointer, subject: formatReference(entry.reference), reason: found.reason });
     }
     for (const entry of bundle.charts) {
       if (index.chartFor(entry) === undefined) {
-        const subject = r(entry.type === "oci" ? `${ociChartRef(entry)} ${entry.version}` : `${entry.name} ${entry.version}`);
+        const subject = entry.type === "oci" ? `${ociChartRef(entry)} ${entry.version}` : `${entry.name} ${entry.version}`;
         missing.push({ pointer: entry.pointer, subject, reason: `chart ${subject} is not in airgap.lock` });
       }
     }
     for (const entry of bundle.files) {
       if (index.fileFor(entry, config.baseDir) === undefined) {
-        const subject = r(entry.url !== undefined ? redactLocation(entry.url) : (entry.path ?? ""));
+        const subject = entry.url ?? entry.path ?? "";
         missing.push({ pointer: entry.pointer, subject, reason: `file ${subject} is not in airgap.lock${entry.sha256 !== undefined ? " with the declared sha256" : ""}` });
       }
     }

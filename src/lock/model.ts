@@ -5,9 +5,10 @@
  * and files with their sha256. Upstream facts only: what a target will hold
  * after platform filtering is computed by plan, never stored here.
  *
- * Every string in an {@link AirgapLock} is in its written (redacted) form,
- * and entries are identified by the keys below, so a lock read from disk and
- * one just resolved compare equal when the facts are equal.
+ * Every string in an {@link AirgapLock} is data written exactly (no secret
+ * field ever reaches a lock), and entries are identified by the keys below,
+ * so a lock read from disk and one just resolved compare equal when the
+ * facts are equal.
  */
 import type { CanonicalTagFilter } from "../config/tag-filter.js";
 
@@ -77,14 +78,14 @@ export interface LockedOciChart extends LockedManifest {
 /** A Helm chart from a classic HTTP repository (index.yaml). */
 export interface LockedHelmChart {
   readonly type: "helm";
-  /** Repository base URL (redacted). */
+  /** Repository base URL, as written in airgap.yaml. */
   readonly repository: string;
   readonly name: string;
   /** The version as written (exact or a range). */
   readonly version: string;
   /** The version chosen: the newest that matches. */
   readonly resolvedVersion: string;
-  /** Where the `.tgz` is downloaded from (redacted). */
+  /** Where the `.tgz` is downloaded from. */
   readonly url: string;
   /** Hex sha256 of the `.tgz`, computed by downloading it. */
   readonly sha256: string;

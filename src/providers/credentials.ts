@@ -1,30 +1,21 @@
 /**
- * airgap.yaml's `credentials` and `tls` blocks turned into what the registry
- * client takes. One place, used for sources and targets alike.
+ * airgap.yaml's `credentials` and `tls` blocks of a target registry turned
+ * into what the registry client takes. The credentials provider itself is
+ * the one sources use (sources/credentials.ts), so a block means the same
+ * on both sides of a copy, and secrets are revealed in one place only.
  */
-import { dirname } from "node:path";
-import { anonymousCredentials, environmentCredentials, staticCredentials, type CredentialsProvider, type TlsPolicy } from "../oci/registry/index.js";
-import { runCredentialHelper } from "../oci/registry/credential-helper.js";
+import type { CredentialsProvider, TlsPolicy } from "../oci/registry/index.js";
+import { registryCredentials } from "../sources/credentials.js";
 import type { CredentialSettings, TlsSettings } from "../sdk/provider.js";
 
 /**
- * The credentials provider for a block: explicit username/password or token;
- * a named credential helper; a docker config file; or, with no block at all,
- * the user's docker / containers auth files. An empty username (e.g.
- * `${USER:-}` unset) means anonymous.
+ * The credentials provider for a target's block (see sources/credentials.ts):
+ * token, username/password (an empty username means anonymous), helper,
+ * docker config file; with no block, the user's docker / containers auth
+ * files for the host the client asks about.
  */
 export function credentialsFor(settings: CredentialSettings | undefined, env: Readonly<Record<string, string | undefined>> = process.env): CredentialsProvider {
-  if (settings === undefined) return environmentCredentials({ env });
-  if (settings.token) return staticCredentials({ identityToken: settings.token, ...(settings.username ? { username: settings.username } : {}) });
-  if (settings.username !== undefined) {
-    return settings.username === "" ? anonymousCredentials : staticCredentials({ username: settings.username, password: settings.password ?? "" });
-  }
-  if (settings.helper !== undefined) {
-    const helper = settings.helper;
-    return (registry) => runCredentialHelper(helper, registry, { env, configuredIn: "airgap.yaml" });
-  }
-  if (typeof settings.dockerConfig === "string") return environmentCredentials({ env: { ...env, DOCKER_CONFIG: dirname(settings.dockerConfig), REGISTRY_AUTH_FILE: undefined, XDG_RUNTIME_DIR: undefined } });
-  return environmentCredentials({ env });
+  return registryCredentials(settings, { lookup: { env }, configuredIn: "registries.<name>.credentials" });
 }
 
 /** The TLS policy for a block (client certificates are not supported by the client yet and are ignored here). */

@@ -49,7 +49,8 @@ async function checkSettings(plugin: ProviderPlugin, registryName: string, setti
   if (plugin.name in BUILTIN_PROVIDERS) return;
   const { Ajv2020 } = await import("ajv/dist/2020.js");
   const validate = new Ajv2020({ allErrors: true, strict: false, logger: false }).compile(plugin.configSchema);
-  if (validate(settings)) return;
+  // Secret fields (credentials.password, token) are Secrets here; the JSON form checks their shape without their value.
+  if (validate(JSON.parse(JSON.stringify(settings)))) return;
   const problems = (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""}`).join("; ");
   throw new ProviderLoadError(`registries.${registryName}: settings rejected by provider \`${plugin.name}\`: ${problems}`);
 }

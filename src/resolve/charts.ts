@@ -17,8 +17,8 @@ import type { ChartEntry } from "../config/normalize.js";
 import type { Digest } from "../core/digest.js";
 import { formatReference } from "../core/reference.js";
 import type { ResolveContext } from "./context.js";
-import { chartDownloadUrl, fetchHelmIndex, type HelmIndex } from "../sources/helm-index.js";
-import { chartKey, ociChartRef, originSource, redactLocation } from "../lock/keys.js";
+import { chartDownloadCredentials, chartDownloadUrl, fetchHelmIndex, type HelmIndex } from "../sources/helm-index.js";
+import { chartKey, ociChartRef, originSource } from "../lock/keys.js";
 import type { LockedChart, LockedHelmChart, LockedOciChart } from "../lock/model.js";
 import { manifestFacts } from "./manifest-facts.js";
 import { summarizeTags } from "./images.js";
@@ -37,7 +37,7 @@ function pointersOf(entries: readonly ChartEntry[]): string[] {
 }
 
 async function resolveOci(ctx: ResolveContext, entry: OciChartEntry, entries: readonly ChartEntry[], key: string): Promise<LockedOciChart | undefined> {
-  const ref = ctx.redact(ociChartRef(entry));
+  const ref = ociChartRef(entry);
   const subject = entry.version !== "" ? `${ref}:${entry.version}` : ref;
   const refresh = ctx.refresh.chart(entry);
   const previous = ctx.lockedCharts.get(key);
@@ -86,9 +86,9 @@ async function resolveOci(ctx: ResolveContext, entry: OciChartEntry, entries: re
     return {
       type: "oci",
       ref,
-      ...(source !== undefined ? { source: ctx.redact(source) } : {}),
-      version: ctx.redact(entry.version),
-      ...(resolvedVersion !== undefined ? { resolvedVersion: ctx.redact(resolvedVersion) } : {}),
+      ...(source !== undefined ? { source } : {}),
+      version: entry.version,
+      ...(resolvedVersion !== undefined ? { resolvedVersion } : {}),
       ...facts,
     };
   });
@@ -106,8 +106,8 @@ function chooseVersion(index: HelmIndex, name: string, requested: string): { rea
   return chosen !== undefined ? { kind: "ok", version: chosen } : { kind: "no-version", versions: names };
 }
 
-async function resolveHelm(ctx: ResolveContext, entry: HelmChartEntry, entries: readonly ChartEntry[], key: string, index: (url: string) => Promise<HelmIndex>): Promise<LockedHelmChart | undefined> {
-  const repository = ctx.redact(redactLocation(entry.repositoryUrl));
+async function resolveHelm(ctx: ResolveContext, entry: HelmChartEntry, entries: readonly ChartEntry[], key: string, index: (entry: HelmChartEntry) => Promise<HelmIndex>): Promise<LockedHelmChart | undefined> {
+  const repository = entry.repositoryUrl;
   const subject = `${entry.name} ${entry.version} (${repository})`;
   const refresh = ctx.refresh.chart(entry);
   const previous = ctx.lockedCharts.get(key);
@@ -115,7 +115,7 @@ async function resolveHelm(ctx: ResolveContext, entry: HelmChartEntry, entries: 
   const indexUrl = `${repository.replace(/\/+$/, "")}/index.yaml`;
   if (locked !== undefined && !refresh) {
     await ctx.attempt(pointersOf(entries), subject, async () => {
-      const listed = (await index(entry.repositoryUrl)).entries.get(entry.name)?.find((v) => v.version === locked.resolvedVersion);
+      const listed = (await index(entry)).entries.get(entry.name)?.find((v) => v.version === locked.resolvedVersion);
       if (listed === undefined) {
         ctx.report(pointersOf(entries), "locked-digest-missing", subject, `airgap.lock pins chart ${entry.name} ${locked.resolvedVersion}, which ${indexUrl} no longer lists; run \`airgap lock --update ${entry.name}\``);
         return;
@@ -125,17 +125,17 @@ async function resolveHelm(ctx: ResolveContext, entry: HelmChartEntry, entries: 
         return;
       }
       const url = chartDownloadUrl(entry.repositoryUrl, listed);
-      const head = await ctx.opener.http.head(url, ctx.signal);
+      const head = await ctx.opener.http.head(url, download(ctx, entry, url));
       if (!head.found) {
-        ctx.report(pointersOf(entries), "locked-digest-missing", subject, `chart ${entry.name} ${locked.resolvedVersion}: ${ctx.redact(redactLocation(url))} answered ${head.status}`);
+        ctx.report(pointersOf(entries), "locked-digest-missing", subject, `chart ${entry.name} ${locked.resolvedVersion}: ${url} answered ${head.status}`);
       } else if (head.size !== undefined && head.size !== locked.size) {
-        ctx.report(pointersOf(entries), "locked-content-changed", subject, `chart ${entry.name} ${locked.resolvedVersion}: ${ctx.redact(redactLocation(url))} is ${head.size} bytes, airgap.lock recorded ${locked.size}; run \`airgap lock --update ${entry.name}\``);
+        ctx.report(pointersOf(entries), "locked-content-changed", subject, `chart ${entry.name} ${locked.resolvedVersion}: ${url} is ${head.size} bytes, airgap.lock recorded ${locked.size}; run \`airgap lock --update ${entry.name}\``);
       }
     });
     return locked;
   }
   const fresh = await ctx.attempt(pointersOf(entries), subject, async (): Promise<LockedHelmChart | undefined> => {
-    const helmIndex = await index(entry.repositoryUrl);
+    const helmIndex = await index(entry);
     const chosen = chooseVersion(helmIndex, entry.name, entry.version);
     if (chosen.kind === "no-chart") {
       const names = [...helmIndex.entries.keys()].sort();
@@ -149,23 +149,22 @@ async function resolveHelm(ctx: ResolveContext, entry: HelmChartEntry, entries: 
     const listed = helmIndex.entries.get(entry.name)?.find((v) => v.version === chosen.version);
     if (listed === undefined) return undefined;
     const url = chartDownloadUrl(entry.repositoryUrl, listed);
-    const shownUrl = ctx.redact(redactLocation(url));
-    const got = await ctx.opener.http.digest(url, ctx.signal);
+    const got = await ctx.opener.http.digest(url, download(ctx, entry, url));
     if (!got.found) {
-      ctx.report(pointersOf(entries), "chart-not-found", subject, `chart ${entry.name} ${chosen.version} is listed in ${indexUrl}, but ${shownUrl} answered ${got.status}`);
+      ctx.report(pointersOf(entries), "chart-not-found", subject, `chart ${entry.name} ${chosen.version} is listed in ${indexUrl}, but ${url} answered ${got.status}`);
       return undefined;
     }
     if (listed.digest !== undefined && listed.digest !== got.sha256) {
-      ctx.report(pointersOf(entries), "checksum-mismatch", subject, `chart ${entry.name} ${chosen.version}: ${indexUrl} states sha256 ${listed.digest}, but ${shownUrl} has sha256 ${got.sha256}`);
+      ctx.report(pointersOf(entries), "checksum-mismatch", subject, `chart ${entry.name} ${chosen.version}: ${indexUrl} states sha256 ${listed.digest}, but ${url} has sha256 ${got.sha256}`);
       return undefined;
     }
     return {
       type: "helm",
       repository,
-      name: ctx.redact(entry.name),
-      version: ctx.redact(entry.version),
-      resolvedVersion: ctx.redact(chosen.version),
-      url: shownUrl,
+      name: entry.name,
+      version: entry.version,
+      resolvedVersion: chosen.version,
+      url,
       sha256: got.sha256,
       size: got.size,
     };
@@ -173,19 +172,25 @@ async function resolveHelm(ctx: ResolveContext, entry: HelmChartEntry, entries: 
   return fresh ?? locked;
 }
 
+/** How to download a chart's archive: the run's signal, and the repository's credentials when the URL is on its origin. */
+function download(ctx: ResolveContext, entry: HelmChartEntry, url: string): { signal?: AbortSignal; credentials?: NonNullable<HelmChartEntry["credentials"]> } {
+  const credentials = chartDownloadCredentials(entry.repositoryUrl, url, entry.credentials);
+  return { ...ctx.call, ...(credentials ? { credentials } : {}) };
+}
+
 /** Resolves every chart entry (see the module comment); problems go to the context. */
 export async function resolveCharts(ctx: ResolveContext, entries: readonly ChartEntry[]): Promise<LockedChart[]> {
   const groups = new Map<string, ChartEntry[]>();
   for (const entry of entries) {
-    const key = chartKey(entry, { redact: ctx.redact });
+    const key = chartKey(entry);
     groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
   const indexes = new Map<string, Promise<HelmIndex>>();
-  const index = (url: string): Promise<HelmIndex> => {
-    let pending = indexes.get(url);
+  const index = (entry: HelmChartEntry): Promise<HelmIndex> => {
+    let pending = indexes.get(entry.repositoryUrl);
     if (pending === undefined) {
-      pending = fetchHelmIndex(ctx.opener.http, url, ctx.call);
-      indexes.set(url, pending);
+      pending = fetchHelmIndex(ctx.opener.http, entry.repositoryUrl, entry.credentials, ctx.call);
+      indexes.set(entry.repositoryUrl, pending);
     }
     return pending;
   };

@@ -11,7 +11,6 @@ import { silentLogger } from "../core/logger.js";
 import type { CallOptions } from "../oci/content.js";
 import { RegistryError } from "../oci/registry/index.js";
 import { ResolveError } from "../sources/errors.js";
-import type { Redactor } from "../lock/file.js";
 import { chartEntryKey, fileEntryKey, imageEntryKey, type AirgapLock, type LockedChart, type LockedFile, type LockedImageEntry } from "../lock/model.js";
 import { Semaphore } from "../core/semaphore.js";
 import type { ResolveProblem, ResolveProblemKind } from "./problems.js";
@@ -26,7 +25,6 @@ export interface ResolveContextInit {
   readonly logger?: Logger;
   readonly lock?: AirgapLock;
   readonly refresh?: boolean | readonly string[];
-  readonly redact?: Redactor;
   readonly concurrency?: number;
 }
 
@@ -38,7 +36,6 @@ export class ResolveContext {
   readonly opener: SourceOpener;
   readonly signal: AbortSignal | undefined;
   readonly logger: Logger;
-  readonly redact: Redactor;
   readonly refresh: RefreshPolicy;
   readonly limiter: Semaphore;
   readonly lockedImages: ReadonlyMap<string, LockedImageEntry>;
@@ -51,7 +48,6 @@ export class ResolveContext {
     this.opener = init.opener;
     this.signal = init.signal;
     this.logger = init.logger ?? silentLogger;
-    this.redact = init.redact ?? ((text) => text);
     this.refresh = new RefreshPolicy(init.refresh);
     this.limiter = new Semaphore(init.concurrency ?? DEFAULT_RESOLVE_CONCURRENCY);
     this.lockedImages = new Map((init.lock?.images ?? []).map((e) => [imageEntryKey(e), e]));
@@ -64,12 +60,14 @@ export class ResolveContext {
     return this.signal !== undefined ? { signal: this.signal } : {};
   }
 
-  /** Records a problem once per distinct entry pointer; subject and message are redacted here. */
+  /**
+   * Records a problem once per distinct entry pointer. Subject and message
+   * are data and free text as they are: registry messages may quote a
+   * secret, and the CLI's output boundary scrubs them where they leave.
+   */
   report(pointers: readonly string[], kind: ResolveProblemKind, subject: string, message: string, severity: "error" | "warning" = "error"): void {
     const list = pointers.length > 0 ? [...new Set(pointers)] : [undefined];
-    for (const pointer of list) {
-      this.problems.push({ kind, severity, ...(pointer !== undefined ? { pointer } : {}), subject: this.redact(subject), message: this.redact(message) });
-    }
+    for (const pointer of list) this.problems.push({ kind, severity, ...(pointer !== undefined ? { pointer } : {}), subject, message });
   }
 
   /** Every problem so far. */

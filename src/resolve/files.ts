@@ -18,6 +18,7 @@ import type { FileEntry } from "../config/normalize.js";
 import type { ResolveContext } from "./context.js";
 import { fileIdentity } from "../lock/keys.js";
 import { fileEntryKey, type LockedFile } from "../lock/model.js";
+import type { HttpCallOptions } from "../sources/http-fetch.js";
 
 async function hashFile(path: string, signal: AbortSignal | undefined): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
@@ -40,7 +41,7 @@ async function fileSize(path: string): Promise<number | undefined> {
 }
 
 async function resolveOne(ctx: ResolveContext, baseDir: string, entry: FileEntry, group: readonly FileEntry[]): Promise<LockedFile | undefined> {
-  const identity = fileIdentity(entry, baseDir, { redact: ctx.redact });
+  const identity = fileIdentity(entry, baseDir);
   const subject = identity.url ?? identity.path ?? "";
   const pointers = group.map((e) => e.pointer);
   const declared = entry.sha256?.toLowerCase();
@@ -50,7 +51,7 @@ async function resolveOne(ctx: ResolveContext, baseDir: string, entry: FileEntry
 
   if (locked !== undefined && !refresh) {
     await ctx.attempt(pointers, subject, async () => {
-      const size = entry.url !== undefined ? await headSize(ctx, entry.url, pointers, subject, "locked-digest-missing") : await fileSize(entry.path ?? "");
+      const size = entry.url !== undefined ? await headSize(ctx, entry, entry.url, pointers, subject, "locked-digest-missing") : await fileSize(entry.path ?? "");
       if (size === null) return;
       if (size === undefined && entry.path !== undefined) {
         ctx.report(pointers, "file-not-found", subject, `${subject} does not exist (airgap.lock records it with sha256 ${locked.sha256})`);
@@ -64,12 +65,12 @@ async function resolveOne(ctx: ResolveContext, baseDir: string, entry: FileEntry
   const fresh = await ctx.attempt(pointers, subject, async (): Promise<LockedFile | undefined> => {
     let facts: { sha256: string; size: number };
     if (entry.url !== undefined) {
-      const size = declared !== undefined ? await headSize(ctx, entry.url, pointers, subject, "file-not-found") : undefined;
+      const size = declared !== undefined ? await headSize(ctx, entry, entry.url, pointers, subject, "file-not-found") : undefined;
       if (size === null) return undefined;
       if (declared !== undefined && size !== undefined) {
         facts = { sha256: declared, size };
       } else {
-        const got = await ctx.opener.http.digest(entry.url, ctx.signal);
+        const got = await ctx.opener.http.digest(entry.url, callFor(ctx, entry));
         if (!got.found) {
           ctx.report(pointers, "file-not-found", subject, `${subject} answered ${got.status}`);
           return undefined;
@@ -93,9 +94,14 @@ async function resolveOne(ctx: ResolveContext, baseDir: string, entry: FileEntry
   return fresh ?? locked;
 }
 
+/** The options of a download of a file entry: the run's signal and its source's credentials. */
+function callFor(ctx: ResolveContext, entry: FileEntry): HttpCallOptions {
+  return { ...ctx.call, ...(entry.credentials ? { credentials: entry.credentials } : {}) };
+}
+
 /** HEAD a URL: its size (undefined when not stated), or null after reporting it absent. */
-async function headSize(ctx: ResolveContext, url: string, pointers: readonly string[], subject: string, kind: "file-not-found" | "locked-digest-missing"): Promise<number | undefined | null> {
-  const head = await ctx.opener.http.head(url, ctx.signal);
+async function headSize(ctx: ResolveContext, entry: FileEntry, url: string, pointers: readonly string[], subject: string, kind: "file-not-found" | "locked-digest-missing"): Promise<number | undefined | null> {
+  const head = await ctx.opener.http.head(url, callFor(ctx, entry));
   if (head.found) return head.size;
   const message = kind === "locked-digest-missing" ? `${subject} answered ${head.status}: the file airgap.lock records is gone` : `${subject} answered ${head.status}`;
   ctx.report(pointers, kind, subject, message);
@@ -106,7 +112,7 @@ async function headSize(ctx: ResolveContext, url: string, pointers: readonly str
 export async function resolveFiles(ctx: ResolveContext, baseDir: string, entries: readonly FileEntry[]): Promise<LockedFile[]> {
   const groups = new Map<string, FileEntry[]>();
   for (const entry of entries) {
-    const key = JSON.stringify([fileEntryKey(fileIdentity(entry, baseDir, { redact: ctx.redact })), entry.sha256?.toLowerCase() ?? ""]);
+    const key = JSON.stringify([fileEntryKey(fileIdentity(entry, baseDir)), entry.sha256?.toLowerCase() ?? ""]);
     groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
   const results = await Promise.all([...groups.values()].map((group) => resolveOne(ctx, baseDir, group[0] as FileEntry, group)));

@@ -18,7 +18,7 @@ import { concreteReference, imageKey, imageSelectionKey, originSource } from "..
 import { isTagSelection, type LockedImage, type LockedTagSelection } from "../lock/model.js";
 import { manifestFacts } from "./manifest-facts.js";
 import type { SourceRepository } from "../sources/source-repository.js";
-import { canonicalTagFilter, describeTagFilter, redactTagFilter, selectTags } from "../config/tag-filter.js";
+import { canonicalTagFilter, describeTagFilter, selectTags } from "../config/tag-filter.js";
 import { sortNewestFirst } from "../config/version-order.js";
 
 /** What image resolution produced. */
@@ -126,11 +126,11 @@ async function resolveFresh(ctx: ResolveContext, unit: ConcreteUnit, ref: string
   }
   const facts = await manifestFacts(repo, root, ctx.call);
   const source = originSource(unit.origin);
-  return { ref, ...(source !== undefined ? { source: ctx.redact(source) } : {}), ...facts };
+  return { ref, ...(source !== undefined ? { source } : {}), ...facts };
 }
 
 async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit): Promise<LockedImage | undefined> {
-  const ref = ctx.redact(formatReference(unit.reference));
+  const ref = formatReference(unit.reference);
   const refresh = ctx.refresh.image(unit.reference);
   const previous = ctx.lockedImages.get(unit.key);
   const locked = previous !== undefined && !isTagSelection(previous) ? previous : undefined;
@@ -147,7 +147,7 @@ async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit): Promise
 }
 
 async function resolveFilter(ctx: ResolveContext, unit: FilterUnit, filterEntry: ImageEntry): Promise<LockedTagSelection | undefined> {
-  const repoRef = ctx.redact(formatReference(unit.repository));
+  const repoRef = formatReference(unit.repository);
   const filter = canonicalTagFilter(filterEntry.tags ?? {});
   const refresh = ctx.refresh.repository(unit.repository);
   const previous = ctx.lockedImages.get(unit.key);
@@ -171,7 +171,7 @@ async function resolveFilter(ctx: ResolveContext, unit: FilterUnit, filterEntry:
       return undefined;
     }
     const source = originSource(unit.origin);
-    return { ref: repoRef, ...(source !== undefined ? { source: ctx.redact(source) } : {}), filter: redactTagFilter(filter, ctx.redact), selected: chosen.tags.map(ctx.redact) };
+    return { ref: repoRef, ...(source !== undefined ? { source } : {}), filter, selected: chosen.tags };
   });
   return selection ?? locked;
 }
@@ -179,7 +179,7 @@ async function resolveFilter(ctx: ResolveContext, unit: FilterUnit, filterEntry:
 
 function addConcrete(units: Map<string, ConcreteUnit>, ctx: ResolveContext, reference: ImageReference, origin: ContentOrigin, entries: readonly ImageEntry[]): void {
   const concrete = concreteReference(reference);
-  const key = imageKey(concrete, origin, { redact: ctx.redact });
+  const key = imageKey(concrete, origin);
   const unit = units.get(key);
   if (unit === undefined) units.set(key, { key, reference: concrete, origin, entries: [...entries] });
   else unit.entries.push(...entries.filter((e) => !unit.entries.includes(e)));
@@ -190,7 +190,7 @@ export async function resolveImages(ctx: ResolveContext, entries: readonly Image
   const filters = new Map<string, FilterUnit>();
   const concrete = new Map<string, ConcreteUnit>();
   for (const entry of entries) {
-    const selection = imageSelectionKey(entry, { redact: ctx.redact });
+    const selection = imageSelectionKey(entry);
     if (selection === undefined) {
       addConcrete(concrete, ctx, entry.reference, entry.origin, [entry]);
       continue;

@@ -48,9 +48,9 @@ export interface ResolveProblem {
   readonly severity: "error" | "warning";
   /** JSON pointer of the airgap.yaml entry; absent for problems that have no entry (`refresh-unmatched`). */
   readonly pointer?: string;
-  /** What the problem is about: a reference, chart or URL, already redacted. */
+  /** What the problem is about: a reference, chart or URL, exactly. */
   readonly subject: string;
-  /** A complete sentence for humans, already redacted. */
+  /** A complete sentence for humans (free text: scrubbed of secrets where it leaves the process). */
   readonly message: string;
 }
 

@@ -14,3 +14,5 @@ export { silentLogger } from "../core/logger.js";
 export { RegistryClient, RegistryError } from "../oci/registry/index.js";
 export { OciLayoutDirectory, LayoutError } from "../oci/layout/index.js";
 export { AirgapError } from "../core/errors.js";
+export { Secret, SENSITIVE, isSecret } from "../core/secret.js";
+export { httpAuthorization } from "../sources/credentials.js";

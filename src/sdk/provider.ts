@@ -11,6 +11,7 @@
 import type { Readable } from "node:stream";
 import type { Logger } from "../core/logger.js";
 import type { Observation } from "../core/observation.js";
+import type { Secret } from "../core/secret.js";
 import type { ContentWriter, CallOptions } from "../oci/content.js";
 import type { RegistryClient } from "../oci/registry/index.js";
 
@@ -28,11 +29,15 @@ export interface TlsSettings {
   readonly insecureSkipVerify?: boolean;
 }
 
-/** Credentials as written in airgap.yaml (values already expanded). */
+/**
+ * Credentials as written in airgap.yaml (values already expanded). The
+ * password and token are {@link Secret}s: they print as `(sensitive)`; pass
+ * the block to `OciToolkit.client`, which sends them.
+ */
 export interface CredentialSettings {
   readonly username?: string;
-  readonly password?: string;
-  readonly token?: string;
+  readonly password?: Secret;
+  readonly token?: Secret;
   readonly dockerConfig?: boolean | string;
   readonly helper?: string;
 }

@@ -4,6 +4,7 @@
  * to the repository URL) and usually a `digest` (hex sha256 of the .tgz).
  */
 import { parse } from "yaml";
+import type { BasicCredentials } from "../config/normalize.js";
 import { redactUrl } from "../core/redact.js";
 import type { CallOptions } from "../oci/content.js";
 import { ResolveError } from "./errors.js";
@@ -20,7 +21,7 @@ export interface HelmIndexVersion {
 
 /** The parts of index.yaml airgap reads. */
 export interface HelmIndex {
-  /** Where the index was read from (with credentials: never print it unredacted). */
+  /** Where the index was read from. */
   readonly url: string;
   readonly entries: ReadonlyMap<string, readonly HelmIndexVersion[]>;
 }
@@ -61,27 +62,28 @@ export function parseHelmIndex(text: string, url: string): HelmIndex {
   return { url, entries: out };
 }
 
-/**
- * The download URL of a chart version: its first URL, resolved against the
- * repository URL like Helm does. The repository's credentials (userinfo in
- * its URL) go along only to the repository's own origin, as Helm does
- * without `--pass-credentials`.
- */
+/** The download URL of a chart version: its first URL, resolved against the repository URL like Helm does. */
 export function chartDownloadUrl(repositoryUrl: string, version: HelmIndexVersion): string {
-  const first = version.urls[0] ?? "";
-  const base = new URL(`${repositoryUrl.replace(/\/+$/, "")}/`);
-  const url = new URL(first, base);
-  if (url.origin === base.origin && url.username === "" && url.password === "") {
-    url.username = base.username;
-    url.password = base.password;
-  }
-  return url.href;
+  return new URL(version.urls[0] ?? "", new URL(`${repositoryUrl.replace(/\/+$/, "")}/`)).href;
 }
 
-/** Downloads and parses `<repository>/index.yaml`. */
-export async function fetchHelmIndex(http: HttpFetcher, repositoryUrl: string, options: CallOptions = {}): Promise<HelmIndex> {
+/**
+ * The credentials to send with a chart download: the repository's, only to
+ * the repository's own origin, as Helm does without `--pass-credentials`.
+ */
+export function chartDownloadCredentials(repositoryUrl: string, url: string, credentials: BasicCredentials | undefined): BasicCredentials | undefined {
+  if (credentials === undefined) return undefined;
+  try {
+    return new URL(url).origin === new URL(repositoryUrl).origin ? credentials : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Downloads and parses `<repository>/index.yaml`, with the repository's credentials. */
+export async function fetchHelmIndex(http: HttpFetcher, repositoryUrl: string, credentials: BasicCredentials | undefined, options: CallOptions = {}): Promise<HelmIndex> {
   const url = `${repositoryUrl.replace(/\/+$/, "")}/index.yaml`;
-  const got = await http.text(url, HELM_INDEX_LIMIT, options.signal);
+  const got = await http.text(url, HELM_INDEX_LIMIT, { ...(options.signal !== undefined ? { signal: options.signal } : {}), ...(credentials ? { credentials } : {}) });
   if (!got.found) throw new ResolveError("SOURCE_NOT_FOUND", `${redactUrl(url)} answered ${got.status}: is ${redactUrl(repositoryUrl)} a Helm chart repository?`);
   return parseHelmIndex(got.text, url);
 }

@@ -9,3 +9,5 @@ export { ResolveError, type ResolveErrorCode } from "./errors.js";
 export { SourceOpener, registrySourceUrl, sourceCredentials, type SourceOpenerOptions, type RepositoryName } from "./opener.js";
 export type { SourceRepository, SourceManifest } from "./source-repository.js";
 export { mkeArchiveName, parseMkeArchiveName } from "./archive-directory.js";
+export { registryCredentials, basicAuthorization, type RegistryCredentialsOptions } from "./credentials.js";
+export { chartDownloadCredentials } from "./helm-index.js";

@@ -4,12 +4,12 @@
  * schemes and tokens are reused), each opened layout and archive (indexed
  * once), and closes them in {@link SourceOpener.close}.
  *
- * Registries: the URL comes from the source settings, else `https://<host>`
- * (`docker.io` is `https://registry-1.docker.io`). Credentials: the source's
- * `username`/`password` (an empty username means anonymous) or `token`,
- * `helper`, `dockerConfig`; without any, the user's docker / containers auth
- * files are consulted for the source's host. TLS (`caFile`,
- * `insecureSkipVerify`) applies to that host only.
+ * Registries: one client per host ({@link canonicalRegistryHost}: every
+ * spelling of Docker Hub is one). The URL comes from the source settings,
+ * else `https://<host>` (`docker.io` is `https://registry-1.docker.io`).
+ * Credentials: the source's `credentials` block (sources/credentials.ts);
+ * without a source, the user's docker / containers auth files for the host.
+ * TLS (`caFile`, `insecureSkipVerify`) applies to that host only.
  *
  * Disk: `oci-layout` is a layout directory or a layout tar (decided by
  * stat), `oci-archives` a directory of MKE-named archives;
@@ -21,23 +21,13 @@ import type { Readable } from "node:stream";
 import type { Descriptor } from "../core/oci-types.js";
 import type { ContentOrigin, RegistrySourceSettings } from "../config/normalize.js";
 import type { Logger } from "../core/logger.js";
+import { canonicalRegistryHost, registryApiHost } from "../core/reference.js";
 import { silentLogger } from "../core/logger.js";
 import type { CallOptions, ContentReader } from "../oci/content.js";
 import { OciLayoutDirectory, OciLayoutTar, type LayoutStore } from "../oci/layout/index.js";
-import {
-  anonymousCredentials,
-  environmentCredentials,
-  RegistryClient,
-  sharedTransport,
-  staticCredentials,
-  type CredentialLookupOptions,
-  type CredentialsProvider,
-  type TlsPolicy,
-  type Transport,
-} from "../oci/registry/index.js";
-import { helperServerUrl } from "../oci/registry/auth-files.js";
-import { runCredentialHelper } from "../oci/registry/credential-helper.js";
+import { RegistryClient, sharedTransport, type CredentialLookupOptions, type CredentialsProvider, type TlsPolicy, type Transport } from "../oci/registry/index.js";
 import { ArchiveDirectory } from "./archive-directory.js";
+import { registryCredentials } from "./credentials.js";
 import { DockerArchive } from "../oci/docker-archive/index.js";
 import { createHash } from "node:crypto";
 import { redactUrl } from "../core/redact.js";
@@ -70,32 +60,13 @@ export interface RepositoryName {
 
 /** The base URL of a registry: the source's `url`, else `https://<host>` (Docker Hub's API host for docker.io). */
 export function registrySourceUrl(host: string, settings: RegistrySourceSettings | undefined): string {
-  if (settings !== undefined) return settings.url;
-  return host === "docker.io" ? "https://registry-1.docker.io" : `https://${host}`;
+  return settings !== undefined ? settings.url : `https://${registryApiHost(host)}`;
 }
 
 /** Credentials for a registry source, from its settings (see the module comment); undefined means the client's default lookup. */
 export function sourceCredentials(settings: RegistrySourceSettings | undefined, lookup: CredentialLookupOptions): CredentialsProvider | undefined {
   if (settings === undefined) return undefined;
-  const c = settings.credentials;
-  const host = settings.host;
-  const fromFiles = (options: CredentialLookupOptions): CredentialsProvider => {
-    const provider = environmentCredentials(options);
-    return (_registry, repository) => provider(host, repository);
-  };
-  if (c === undefined) return fromFiles(lookup);
-  if (c.token !== undefined && c.token !== "") return staticCredentials({ identityToken: c.token, ...(c.username !== undefined && c.username !== "" ? { username: c.username } : {}) });
-  if (c.username !== undefined || c.password !== undefined) {
-    return c.username === undefined || c.username === "" ? anonymousCredentials : staticCredentials({ username: c.username, password: c.password ?? "" });
-  }
-  if (c.helper !== undefined) {
-    const helper = c.helper;
-    let pending: ReturnType<CredentialsProvider> | undefined;
-    return () => (pending ??= runCredentialHelper(helper, helperServerUrl(host), { configuredIn: `sources.${settings.name}.credentials.helper`, ...(lookup.env !== undefined ? { env: lookup.env } : {}) }));
-  }
-  if (c.dockerConfig === false) return anonymousCredentials;
-  if (typeof c.dockerConfig === "string") return fromFiles({ ...lookup, env: { ...(lookup.env ?? process.env), REGISTRY_AUTH_FILE: c.dockerConfig } });
-  return fromFiles(lookup);
+  return registryCredentials(settings.credentials, { host: settings.host, lookup, configuredIn: `sources.${settings.name}.credentials` });
 }
 
 function tlsPolicy(settings: RegistrySourceSettings | undefined): TlsPolicy | undefined {
@@ -130,9 +101,9 @@ export class SourceOpener {
     this.tempDir = options.tempDir;
   }
 
-  /** The client for a registry host (created once per host and reused). */
+  /** The client for a registry host (created once per host, in any spelling, and reused). */
   registryClient(host: string, settings?: RegistrySourceSettings): RegistryClient {
-    const key = host.toLowerCase();
+    const key = canonicalRegistryHost(host);
     let client = this.clients.get(key);
     if (client === undefined) {
       const credentials = sourceCredentials(settings, this.lookup);
@@ -213,7 +184,7 @@ export class SourceOpener {
   private openHelmChart(name: RepositoryName, origin: Extract<ContentOrigin, { type: "helm-chart" }>): SourceRepository {
     const display = `${name.registry}/${name.repository}`;
     const reader = new HelmChartSource(display, origin.version, async (options) => {
-      const got = await this.http.bytes(origin.url, CHART_SIZE_LIMIT, options.signal);
+      const got = await this.http.bytes(origin.url, CHART_SIZE_LIMIT, { ...(options.signal !== undefined ? { signal: options.signal } : {}), ...(origin.credentials ? { credentials: origin.credentials } : {}) });
       if (!got.found) throw new ResolveError("SOURCE_NOT_FOUND", `chart archive ${redactUrl(origin.url)} is gone (HTTP ${got.status}); run \`airgap lock --update\``);
       const sha256 = createHash("sha256").update(got.bytes).digest("hex");
       if (sha256 !== origin.sha256) throw new ResolveError("SOURCE_INVALID", `chart archive ${redactUrl(origin.url)} has sha256 ${sha256}, but airgap.lock pins ${origin.sha256}: it was republished; run \`airgap lock --update\``);
@@ -263,7 +234,7 @@ export class SourceOpener {
   async openFile(file: { readonly url?: string; readonly path?: string; readonly sha256: string; readonly size: number }, signal?: AbortSignal): Promise<Readable> {
     if (this.only) return this.only.openBlob({ mediaType: "application/octet-stream", digest: `sha256:${file.sha256}` as Descriptor["digest"], size: file.size }, signal ? { signal } : {});
     if (file.path !== undefined) return createReadStream(file.path, signal ? { signal } : {});
-    if (file.url !== undefined) return this.http.stream(file.url, signal);
+    if (file.url !== undefined) return this.http.stream(file.url, signal ? { signal } : {});
     throw new ResolveError("SOURCE_INVALID", "a file entry has neither url nor path");
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -104,13 +104,54 @@ cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { t
     expect(run.stdout).toMatch(/^Valid: 1 source, 1 registry, 1 bundle/);
   });
 
-  it("never prints an environment value, even in errors", () => {
+  it("validates every shipped example in a clean environment: an unset ${VAR} is a warning, not an error", () => {
+    const files = [...readdirSync(join(root, "examples")).map((name) => `examples/${name}/airgap.yaml`), "test/fixtures/canonical/airgap.yaml"];
+    for (const file of files) {
+      const run = runCli(["validate", "--no-color", "-f", file], { cwd: root, env: {} });
+      expect(run.stdout, file).toMatch(/^Valid: /);
+      expect(run.code, file).toBe(0);
+      for (const line of run.stderr.split("\n").filter(Boolean)) {
+        expect(line, file).toMatch(new RegExp(`^${file.replace(/[.]/g, "\\.")}:\\d+:\\d+: warning: environment variable \\w+ is not set: validate treats this value as unknown`));
+      }
+    }
+  });
+
+  it("shows a ${VAR} in a URL as the data it is, and refuses credentials in a URL without echoing them", () => {
     const dir = temp();
-    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nregistries:\n  m: { provider: oci, url: "${URL}" }\n');
-    const run = runCli(["validate"], { cwd: dir, env: { URL: "hunter2-not-a-url" } });
+    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nregistries:\n  m: { provider: oci, url: "${URL}" }\n  n:\n    provider: oci\n    url: "https://robot:${PASS}@registry.example.com"\n');
+    const run = runCli(["validate", "--no-color"], { cwd: dir, env: { URL: "not-a-url", PASS: "hunter2-pass" } });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("(sensitive)");
+    expect(run.stderr).toContain('airgap.yaml:3:28: error: "not-a-url" is not valid here.');
+    expect(run.stderr).toContain('airgap.yaml:6:10: error: "https://redacted@registry.example.com" holds credentials before "@"');
+    expect(run.stderr).toContain("give them in `registries.n.credentials`");
     expect(run.stderr + run.stdout).not.toContain("hunter2");
+  });
+
+  it("refuses a lock written by a newer airgap and never overwrites it (lock, lock --update, bundle, plan)", () => {
+    const dir = temp();
+    writeFileSync(join(dir, "airgap.yaml"), "apiVersion: airgap/v1\nregistries:\n  disk: { provider: oci-layout, path: ./out }\nbundles:\n  b: { registry: disk }\n");
+    const newer = `${JSON.stringify({ lockVersion: 2, generated: "2030-01-01T00:00:00.000Z", images: [], charts: [], files: [], future: {} }, null, 2)}\n`;
+    writeFileSync(join(dir, "airgap.lock"), newer);
+    for (const args of [["lock"], ["lock", "--update"], ["bundle", "-o", "b.tar"], ["plan"]]) {
+      const run = runCli(args, { cwd: dir });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr, args.join(" ")).toContain("airgap.lock: was written by a newer airgap (lockVersion 2); this airgap reads lockVersion 1: upgrade airgap");
+      expect(run.stderr).not.toContain("internal error");
+      expect(readFileSync(join(dir, "airgap.lock"), "utf8")).toBe(newer);
+    }
+  });
+
+  it("credentials in a URL stop every command at validate time: no bundle is written, nothing echoes them", () => {
+    const dir = temp();
+    writeFileSync(join(dir, "airgap.yaml"), 'apiVersion: airgap/v1\nsources:\n  charts: { type: helm, url: "https://reader:${HELM_PASSWORD}@charts.example.com/stable" }\nregistries:\n  disk: { provider: oci-layout, path: ./out }\nbundles:\n  b: { registry: disk }\n');
+    for (const args of [["validate"], ["lock"], ["bundle", "-o", "b.tar"]]) {
+      const run = runCli([...args, "--no-color"], { cwd: dir, env: { HELM_PASSWORD: "hunter2-pass" } });
+      expect(run.code, args.join(" ")).toBe(1);
+      expect(run.stderr).toContain('airgap.yaml:3:30: error: "https://redacted@charts.example.com/stable" holds credentials before "@"');
+      expect(run.stderr).toContain("give them in `sources.charts.credentials`");
+      expect(run.stderr + run.stdout).not.toContain("hunter2");
+    }
+    expect(readdirSync(dir).sort()).toEqual(["airgap.yaml"]);
   });
 
   it("--version and validate load no terminal UI and no network code", () => {

@@ -73,7 +73,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       locks = await lockTargets(plan.changes, providers, lockOptions());
       await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism });
       sources = bundle
-        ? await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })
+        ? await desiredState(session.config, bundle.lock, opener, { describe: false })
         : await sourcesForSavedPlan(session, opener, interrupt.signal);
     } else {
       const planned = await makePlan(session, opener, {
@@ -133,7 +133,7 @@ function lockTimeout(io: CommandIo): number | undefined {
 async function sourcesForSavedPlan(session: Session, opener: SourceOpener, signal: AbortSignal) {
   const read = await readLockFile(session.lockPath, "airgap.lock");
   const lock = read.found ? read.lock : (await lockForPlan(session, opener, { signal, logger: silentLogger, refresh: false })).lock;
-  return desiredState(session.config, lock, opener, { describe: false, redact: session.redact });
+  return desiredState(session.config, lock, opener, { describe: false });
 }
 
 async function execute(

@@ -39,7 +39,7 @@ async function deliveredBefore(session: Session, since: string, opener: SourceOp
   }
   const read = await readLockFile(path, since);
   if (!read.found) throw new UsageError(`--since ${since}: no such file`);
-  const { images } = await bundleContents(session.config, read.lock, opener, { redact: session.redact, signal });
+  const { images } = await bundleContents(session.config, read.lock, opener, { signal });
   const { describeCopy } = await import("../../oci/copy/index.js");
   const delivered = new Set<string>();
   for (const image of images) {
@@ -63,12 +63,12 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     const lock = await lockForPlan(session, opener, { signal: interrupt.signal, logger: silentLogger, refresh: false });
     if (!hadLock) {
       // A bundle is a release artifact: what it carries is pinned, and a rerun gives the same bytes.
-      await writeLockFile(session.lockPath, lock.lock, { redact: session.redact });
+      await writeLockFile(session.lockPath, lock.lock);
       view.info("Wrote airgap.lock (there was none): commit it with the configuration.");
     }
     const chosen = Array.isArray(parsed.values["bundle"]) ? parsed.values["bundle"].filter((b): b is string => typeof b === "string") : [];
-    const { images, problems } = await bundleContents(session.config, lock.lock, opener, { bundles: chosen, redact: session.redact, signal: interrupt.signal });
-    const files = fileArtifacts(session.config, lock.lock, opener, { bundles: chosen, redact: session.redact });
+    const { images, problems } = await bundleContents(session.config, lock.lock, opener, { bundles: chosen, signal: interrupt.signal });
+    const files = fileArtifacts(session.config, lock.lock, opener, { bundles: chosen });
     const diagnostics = [...problems, ...files.problems].map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
     if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot write the bundle", diagnostics);
     if (diagnostics.length) view.diagnostics(diagnostics);

@@ -31,8 +31,8 @@ sources: {}
 #    type: registry
 #    host: quay.io
 #    credentials:
-#      username: \${QUAY_USER}          # values from the environment are never printed
-#      password: \${QUAY_PASSWORD}
+#      username: \${QUAY_USER}
+#      password: \${QUAY_PASSWORD}      # a secret field: never printed or written
 
 # Targets. An OCI image layout directory needs no server; for a registry write e.g.
 #   mirror: { provider: oci, url: https://registry.internal, credentials: { username: \${U}, password: \${P} } }

@@ -27,7 +27,6 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
     const result = await resolveDesired(session.config, {
       opener,
       signal: interrupt.signal,
-      redact: session.redact,
       refresh,
       ...(previous.found ? { lock: previous.lock } : {}),
     });
@@ -37,7 +36,7 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
       view.info("airgap.lock was not written: fix the problems above and run `airgap lock` again.");
       return ExitCode.Error;
     }
-    const written = await writeLockFile(session.lockPath, result.lock, { redact: session.redact });
+    const written = await writeLockFile(session.lockPath, result.lock);
     const count = written.lock.images.length + written.lock.charts.length + written.lock.files.length;
     view.info(written.changed ? `Wrote airgap.lock (${count} entries).` : `airgap.lock is up to date (${count} entries).`);
     return ExitCode.Ok;

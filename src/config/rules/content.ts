@@ -17,9 +17,7 @@ function imageReference(ctx: RuleContext, image: Image, path: Path): ImageRefere
   const refPath = typeof image === "string" ? path : [...path, "ref"];
   const parsed = parseReference(text);
   if (!parsed.ok) {
-    const shown = ctx.show(refPath, text);
-    const reason = parsed.reason.replace(` in "${text}"`, "").split(text).join(shown === `"${text}"` ? text : shown);
-    ctx.report("error", refPath, `invalid image reference ${shown}: ${reason}`);
+    ctx.report("error", refPath, `invalid image reference "${text}": ${parsed.reason.replace(` in "${text}"`, "")}`);
     return undefined;
   }
   if (typeof image !== "string" && image.tags !== undefined && (parsed.reference.tag !== undefined || parsed.reference.digest !== undefined)) {
@@ -78,6 +76,8 @@ interface Landing {
 export const bundleContent: Rule = (ctx) => {
   const landings = new Map<string, Landing>();
   const land = (key: string, landing: Landing, what: string): void => {
+    // Where an entry with an unknown value lands is unknown too.
+    if (ctx.isUnknown(landing.path)) return;
     const first = landings.get(key);
     if (!first) {
       landings.set(key, landing);

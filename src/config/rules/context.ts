@@ -5,10 +5,9 @@
  */
 import type { Diagnostic, Severity } from "../../core/diagnostics.js";
 import { toPointer } from "../../core/diagnostics.js";
-import { SENSITIVE } from "../../core/redact.js";
 import type { AirgapConfig } from "../generated/airgap-config.js";
 import type { NodePosition } from "../document.js";
-import type { DeclaredNames } from "../prune.js";
+import { entryOf, type DeclaredNames } from "../prune.js";
 import { locate } from "../schema.js";
 
 /** What a provider can hold, as far as validation needs to know. */
@@ -33,8 +32,8 @@ export interface RuleContext {
   readonly providers: ProviderCatalog;
   /** Reports a problem at `path` (segments of a JSON pointer); `onKey` points at the key rather than the value. */
   report(severity: Severity, path: readonly (string | number)[], message: string, options?: { hint?: string; onKey?: boolean }): void;
-  /** A value for messages: `(sensitive)` when it came from the environment. */
-  show(path: readonly (string | number)[], value: string): string;
+  /** True when a value at or under `path` is unknown (an unset `${VAR}` during validate): checks that read it are skipped. */
+  isUnknown(path: readonly (string | number)[]): boolean;
 }
 
 /** A semantic rule: reads the config, reports through the context. */
@@ -47,21 +46,24 @@ export function createRuleContext(
   providers: ProviderCatalog,
   file: string,
   positions: ReadonlyMap<string, NodePosition>,
-  sensitive: ReadonlySet<string>,
+  unknown: ReadonlySet<string>,
   out: Diagnostic[],
 ): RuleContext {
+  const isUnknown = (pointer: string): boolean => [...unknown].some((u) => u === pointer || u.startsWith(`${pointer}/`));
+  /** A finding about an unknown value, or about the entry (image, file, source…) that holds one, cannot be trusted. */
+  const readsUnknown = (pointer: string): boolean =>
+    [...unknown].some((u) => u === pointer || pointer.startsWith(`${u}/`) || (u.startsWith(`${pointer}/`) && toPointer(entryOf(u) ?? []) === pointer));
   return {
     config,
     declared,
     providers,
     report(severity, path, message, options = {}) {
       const pointer = toPointer(path);
+      if (unknown.size > 0 && readsUnknown(pointer)) return;
       const location = locate({ positions }, pointer, options.onKey ?? false);
       out.push({ severity, message, pointer, ...(location ? { location: { ...location, file } } : {}), ...(options.hint ? { hint: options.hint } : {}) });
     },
-    show(path, value) {
-      return sensitive.has(toPointer(path)) ? SENSITIVE : `"${value}"`;
-    },
+    isUnknown: (path) => unknown.size > 0 && isUnknown(toPointer(path)),
   };
 }
 

@@ -9,12 +9,13 @@ import type { DeclaredNames } from "../prune.js";
 import { bundleContent, clusterOutputs } from "./content.js";
 import { createRuleContext, type ProviderCatalog, type Rule } from "./context.js";
 import { consistentSettings, crossReferences, knownProviders } from "./providers.js";
+import { noCredentialsInUrls } from "./urls.js";
 
 export type { ContentKind, ProviderCatalog, Rule, RuleContext } from "./context.js";
 export { namingPolicy, parseOciChart } from "./content.js";
 
 /** Every rule, in the order their findings read best. */
-export const RULES: readonly Rule[] = [knownProviders, crossReferences, consistentSettings, bundleContent, clusterOutputs];
+export const RULES: readonly Rule[] = [knownProviders, crossReferences, consistentSettings, noCredentialsInUrls, bundleContent, clusterOutputs];
 
 /** Runs every rule over a schema-valid config. */
 export function checkRules(
@@ -23,10 +24,11 @@ export function checkRules(
   providers: ProviderCatalog,
   file: string,
   positions: ReadonlyMap<string, NodePosition>,
-  sensitive: ReadonlySet<string>,
+  /** Pointers of values that are unknown (unset `${VAR}` during validate). */
+  unknown: ReadonlySet<string> = new Set(),
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const ctx = createRuleContext(config, declared, providers, file, positions, sensitive, out);
+  const ctx = createRuleContext(config, declared, providers, file, positions, unknown, out);
   for (const rule of RULES) rule(ctx);
   return out;
 }

@@ -2,6 +2,8 @@
  * Rules about targets: providers exist, references between sections point at
  * something real, and content goes only where it can be held.
  */
+import { canonicalRegistryHost } from "../../core/reference.js";
+import type { Credentials } from "../generated/airgap-config.js";
 import { didYouMean } from "../suggest.js";
 import { entries, type Rule } from "./context.js";
 
@@ -93,7 +95,8 @@ export const crossReferences: Rule = (ctx) => {
   const hosts = new Map<string, string>();
   for (const [name, source] of entries(ctx.config.sources)) {
     if (source.type !== "registry") continue;
-    const host = source.host.toLowerCase();
+    // docker.io, index.docker.io and registry-1.docker.io are one host.
+    const host = canonicalRegistryHost(source.host);
     const first = hosts.get(host);
     if (first) ctx.report("error", ["sources", name, "host"], `sources \`${first}\` and \`${name}\` both configure registry host ${host}; merge them`);
     else hosts.set(host, name);
@@ -107,12 +110,12 @@ export const consistentSettings: Rule = (ctx) => {
     ...entries(ctx.config.sources).map(([n, s]): [string, string, Record<string, unknown>] => ["sources", n, s as unknown as Record<string, unknown>]),
   ];
   for (const [section, name, block] of blocks) {
-    const credentials = block["credentials"] as { username?: string; password?: string; token?: string } | undefined;
+    const credentials = block["credentials"] as Credentials | undefined;
     if (credentials) {
       if (credentials.password !== undefined && credentials.username === undefined) {
         ctx.report("error", [section, name, "credentials"], "a password needs a `username`");
       }
-      if (credentials.token !== undefined && (credentials.username || credentials.password)) {
+      if (credentials.token !== undefined && (credentials.username || (credentials.password !== undefined && !credentials.password.empty))) {
         ctx.report("error", [section, name, "credentials"], "give either `token` or `username`/`password`, not both");
       }
     }

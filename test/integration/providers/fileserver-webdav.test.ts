@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Secret } from "../../../src/sdk/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFileserverProvider, FileServerError } from "../../../plugins/fileserver/index.js";
 import type { Provider } from "../../../src/sdk/index.js";
@@ -32,7 +33,7 @@ describe("fileserver on nginx WebDAV", () => {
 
   beforeAll(async () => {
     nginx = await startNginxDav({ basicAuth: { username: "publisher", password: "pa55-word-secret" }, autoindexFormat: "json" });
-    provider = await createFileserverProvider({ url: `${nginx.url}/files`, credentials: { username: "publisher", password: "pa55-word-secret" }, concurrency: 4 }, { registryName: "files" }, { sleep: noWait });
+    provider = await createFileserverProvider({ url: `${nginx.url}/files`, credentials: { username: "publisher", password: new Secret("pa55-word-secret") }, concurrency: 4 }, { registryName: "files" }, { sleep: noWait });
   });
   afterAll(async () => {
     await provider?.close?.();
@@ -192,7 +193,7 @@ describe("fileserver on nginx WebDAV", () => {
   });
 
   it("shows a 401 with the server's text and never the password", async () => {
-    const wrong = await createFileserverProvider({ url: `${nginx.url}/files`, credentials: { username: "publisher", password: "not-the-password" } }, { registryName: "files" }, { sleep: noWait });
+    const wrong = await createFileserverProvider({ url: `${nginx.url}/files`, credentials: { username: "publisher", password: new Secret("not-the-password") } }, { registryName: "files" }, { sleep: noWait });
     try {
       const error = await wrong.putFile!("auth/x.txt", contentOf(Buffer.from("x\n"))).catch((e: unknown) => e);
       expect((error as FileServerError).status).toBe(401);

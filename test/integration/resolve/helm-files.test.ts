@@ -2,7 +2,9 @@
  * Charts from a classic Helm repository and files over HTTP and on disk,
  * served by nginx (the harness's WebDAV server: files are PUT into place).
  * The server requires Basic auth; the credentials come from the environment
- * in the source URL, so they must appear nowhere in the lock or problems.
+ * into the sources' `credentials` blocks, so the password is a secret and
+ * appears nowhere in the lock or problems, while every URL is locked exactly
+ * as written (or as the index lists it).
  */
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
@@ -10,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeAgents } from "../../../src/oci/registry/index.js";
 import { compareLock, serializeLock, type AirgapLock, type LockedHelmChart } from "../../../src/lock/index.js";
+import { Secret } from "../../../src/core/secret.js";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
 import { makeTempDir, type TempDir } from "../../harness/tmp.js";
 import { configFrom, problemLines, resolve, type TestConfig } from "./helpers.js";
@@ -75,8 +78,8 @@ function yaml(charts: string, files = ""): string {
   const base = nginx.url.replace("http://", "");
   return `apiVersion: airgap/v1
 sources:
-  charts: { type: helm, url: "http://\${HELM_USER}:\${HELM_PASSWORD}@${base}/stable" }
-  downloads: { type: http, url: "http://\${HELM_USER}:\${HELM_PASSWORD}@${base}/files" }
+  charts: { type: helm, url: "http://${base}/stable", credentials: { username: "\${HELM_USER}", password: "\${HELM_PASSWORD}" } }
+  downloads: { type: http, url: "http://${base}/files", credentials: { username: "\${HELM_USER}", password: "\${HELM_PASSWORD}" } }
 registries:
   mirror: { provider: oci, url: "http://127.0.0.1:5999" }
   fs: { provider: fileserver, url: "http://127.0.0.1:5998" }
@@ -113,20 +116,24 @@ describe("Helm repository charts", () => {
   it("takes the newest version in a range (no pre-releases), with the sha256 of the downloaded .tgz", () => {
     const chart = helm(lock, "ingress-nginx", "4.8.x");
     expect(chart).toMatchObject({ resolvedVersion: "4.8.10", sha256: sha(tgz("ingress-nginx", "4.8.10")), size: tgz("ingress-nginx", "4.8.10").length });
-    expect(chart.url).toBe(`http://redacted@${nginx.url.replace("http://", "")}/stable/charts/ingress-nginx-4.8.10.tgz`);
+    expect(chart.url).toBe(`${nginx.url}/stable/charts/ingress-nginx-4.8.10.tgz`);
+    expect(chart.repository).toBe(`${nginx.url}/stable`);
     expect(helm(lock, "ingress-nginx", "4.9.0").resolvedVersion).toBe("4.9.0");
     // An absolute URL on the repository's own origin gets the repository's credentials (Helm's rule).
-    expect(helm(lock, "absolute", ">=1")).toMatchObject({ resolvedVersion: "1.2.0", sha256: sha(tgz("absolute", "1.2.0")), url: `http://redacted@${nginx.url.replace("http://", "")}/elsewhere/absolute-1.2.0.tgz` });
+    expect(helm(lock, "absolute", ">=1")).toMatchObject({ resolvedVersion: "1.2.0", sha256: sha(tgz("absolute", "1.2.0")), url: `${nginx.url}/elsewhere/absolute-1.2.0.tgz` });
   });
 
-  it("writes no credentials", () => {
-    const text = serializeLock(lock, { redact: test.redact });
+  it("writes no credentials, and the password is a Secret in the model", () => {
+    const text = serializeLock(lock);
     expect(text).not.toContain(PASSWORD);
-    expect(text).not.toContain(USER);
+    expect(text).not.toContain("redacted");
+    const entry = test.config.bundles[0]?.charts[0];
+    expect(entry?.type === "helm" && entry.credentials?.password).toBeInstanceOf(Secret);
+    expect(JSON.stringify(test.config.bundles)).not.toContain(PASSWORD);
   });
 
   it("verifies a locked chart from the index and a HEAD on a rerun, and reports a republished chart", async () => {
-    expect(compareLock(test.config, lock, { redact: test.redact }).upToDate).toBe(true);
+    expect(compareLock(test.config, lock).upToDate).toBe(true);
     const again = await resolve(test, { lock, now: () => new Date("2040-01-01T00:00:00Z") });
     expect(problemLines(again)).toEqual([]);
     expect(serializeLock(again.lock)).toBe(serializeLock(lock));
@@ -158,7 +165,7 @@ describe("Helm repository charts", () => {
       ENV,
     );
     const result = await resolve(bad);
-    const repo = `http://redacted@${nginx.url.replace("http://", "")}/stable`;
+    const repo = `${nginx.url}/stable`;
     expect(problemLines(result)).toEqual([
       `chart-not-found /bundles/main/charts/0: chart "nosuch" is not in ${repo}/index.yaml (it has 4 charts: absolute, gone, ingress-nginx, tampered)`,
       `chart-version-not-found /bundles/main/charts/1: no version of chart ingress-nginx in ${repo}/index.yaml matches "5.x"; it has: 4.9.0, 4.8.11-beta.1, 4.8.10, 4.8.3`,
@@ -196,7 +203,7 @@ describe("files", () => {
     expect(result.problems[0]?.message).toContain(`HEAD ${nginx.url}/files/k0s-v1.30.0-amd64 answered 401`);
     expect(result.problems[1]?.message).toContain(`has sha256 ${sha("local file\n")}, but airgap.yaml declares ${"f".repeat(64)}`);
     const files = result.lock.files.map((f) => [f.url ?? f.path, f.sha256, f.size]);
-    expect(files).toContainEqual([`http://redacted@${nginx.url.replace("http://", "")}/files/tools/helper.sh`, sha("#!/bin/sh\necho hi\n"), 18]);
+    expect(files).toContainEqual([`${nginx.url}/files/tools/helper.sh`, sha("#!/bin/sh\necho hi\n"), 18]);
     expect(files.find((f) => String(f[0]).endsWith("local.txt"))?.slice(1)).toEqual([sha("local file\n"), 11]);
     expect(String(files.find((f) => String(f[0]).endsWith("local.txt"))?.[0])).not.toMatch(/^\//); // relative to airgap.yaml
   });

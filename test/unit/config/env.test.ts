@@ -13,11 +13,9 @@ describe("${VAR} expansion", () => {
     expect(expandEnvironment("${MISSING:-}", env).value).toBe("");
   });
 
-  it("marks expanded values as coming from the environment and lists them as secrets", () => {
-    const e = expandEnvironment("${USER}", env);
-    expect(e.fromEnvironment).toBe(true);
-    expect(e.secrets).toEqual(["robot"]);
-    expect(expandEnvironment("plain", env).fromEnvironment).toBe(false);
+  it("returns what a variable holds as plain data: nothing about the value says secret", () => {
+    expect(expandEnvironment("${USER}", env)).toEqual({ value: "robot", unset: [], problems: [] });
+    expect(expandEnvironment("plain", env)).toEqual({ value: "plain", unset: [], problems: [] });
   });
 
   it("keeps lone dollars and turns $$ into $", () => {
@@ -27,7 +25,8 @@ describe("${VAR} expansion", () => {
   });
 
   it("reports unset variables and malformed references with their offsets", () => {
-    expect(expandEnvironment("x${NOPE}", env).problems).toEqual([{ message: "environment variable NOPE is not set (write ${NOPE:-} to allow it to be empty)", offset: 1 }]);
+    const unset = expandEnvironment("x${NOPE}y${USER}", env);
+    expect(unset).toEqual({ value: "xyrobot", unset: [{ name: "NOPE", offset: 1 }], problems: [] });
     expect(expandEnvironment("${1X}", env).problems[0]?.message).toMatch(/not a variable reference/);
     expect(expandEnvironment("${USER", env).problems[0]?.message).toMatch(/unterminated/);
   });

@@ -2,6 +2,7 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
+import { formatDiagnostic } from "../../../src/core/diagnostics.js";
 import { createProviderCatalog } from "../../../src/providers/catalog.js";
 import { BASE, loadYaml, tempDir } from "../../helpers/config.js";
 
@@ -127,17 +128,18 @@ registries:
     expect(result.lines).toEqual(["airgap.yaml:2:1: error: unknown key `x-defaults`; known keys here: $schema, apiVersion, sources, registries, bundles, cluster (at /x-defaults)"]);
   });
 
-  it("never prints a value that came from the environment", async () => {
+  it("shows values from the environment as the data they are: only secret fields are secret", async () => {
     const result = await loadYaml(`apiVersion: airgap/v1
 registries:
-  m: { provider: oci, url: "\${MIRROR_URL}" }
+  m: { provider: oci, url: "\${MIRROR_URL}", credentials: { username: "\${USER_NAME}", password: "\${PASSWORD}" } }
 bundles:
   b: { registry: m, images: ["\${IMAGE}"] }
-`, { MIRROR_URL: "not a url s3cr3t-value", IMAGE: "UPPER/s3cr3t-image" });
+`, { MIRROR_URL: "not a url", IMAGE: "Team-Image:1.0", USER_NAME: "team", PASSWORD: "pw-team" });
     expect(result.ok).toBe(false);
-    const text = result.lines.join("\n");
-    expect(text).toContain("(sensitive)");
-    expect(text).not.toContain("s3cr3t");
+    expect(result.lines).toEqual([
+      'airgap.yaml:3:28: error: "not a url" is not valid here. Base URL. (at /registries/m/url)',
+      'airgap.yaml:5:30: error: invalid image reference "Team-Image:1.0": invalid repository name "Team-Image" (repository names must be lowercase) (at /bundles/b/images/0)',
+    ]);
   });
 
   it("collects every problem in one run, including rule problems next to schema errors", async () => {
@@ -165,5 +167,96 @@ bundles:
     if (!result.ok) throw new Error(result.diagnostics.map((d) => d.message).join("\n"));
     expect(result.loaded.baseDir).toBe(dir);
     expect(result.loaded.path).toBe(file);
+  });
+});
+
+describe("validate runs without secrets: an unset ${VAR} is unknown", () => {
+  const yaml = `${BASE}sources:
+  up:
+    type: registry
+    host: registry.example.com
+    url: "\${UP_URL}"
+    credentials: { username: "\${UP_USER}", password: "\${UP_PASSWORD}" }
+bundles:
+  b:
+    registry: nowhere
+    images:
+      - "\${IMAGE_HOST}/team/app:1.0"
+      - { ref: "registry.example.com/team/app", tags: { semver: "\${RANGE}" } }
+      - NOT/Valid:1
+`;
+
+  async function validateYaml(text: string, env: Record<string, string> = {}) {
+    const dir = tempDir();
+    const file = join(dir, "airgap.yaml");
+    writeFileSync(file, text);
+    const result = await loadConfig({ file, displayName: "airgap.yaml", env, providers: createProviderCatalog(dir), unsetVariables: "unknown" });
+    return result.diagnostics.map(formatDiagnostic);
+  }
+
+  it("warns once per unset variable at its position, skips the checks that read it, and checks everything else", async () => {
+    expect(await validateYaml(yaml)).toEqual([
+      "airgap.yaml:10:11: warning: environment variable UP_URL is not set: validate treats this value as unknown and skips the checks that read it; lock, plan, apply and bundle need it (or write ${UP_URL:-} to allow it to be empty) (at /sources/up/url)",
+      "airgap.yaml:11:31: warning: environment variable UP_USER is not set: validate treats this value as unknown and skips the checks that read it; lock, plan, apply and bundle need it (or write ${UP_USER:-} to allow it to be empty) (at /sources/up/credentials/username)",
+      "airgap.yaml:11:55: warning: environment variable UP_PASSWORD is not set: validate treats this value as unknown and skips the checks that read it; lock, plan, apply and bundle need it (or write ${UP_PASSWORD:-} to allow it to be empty) (at /sources/up/credentials/password)",
+      "airgap.yaml:14:15: error: bundle `b` names registry `nowhere`, which is not defined under `registries` (defined: mirror, disk, files) (at /bundles/b/registry)",
+      "airgap.yaml:16:10: warning: environment variable IMAGE_HOST is not set: validate treats this value as unknown and skips the checks that read it; lock, plan, apply and bundle need it (or write ${IMAGE_HOST:-} to allow it to be empty) (at /bundles/b/images/0)",
+      "airgap.yaml:17:66: warning: environment variable RANGE is not set: validate treats this value as unknown and skips the checks that read it; lock, plan, apply and bundle need it (or write ${RANGE:-} to allow it to be empty) (at /bundles/b/images/1/tags/semver)",
+      'airgap.yaml:18:9: error: invalid image reference "NOT/Valid:1": invalid repository name "Valid" (repository names must be lowercase) (at /bundles/b/images/2)',
+    ]);
+  });
+
+  it("checks the values once they are set, and the commands that need them refuse them unset, at their line", async () => {
+    const fixed = yaml.replace("registry: nowhere", "registry: mirror").replace("      - NOT/Valid:1\n", "");
+    expect(await validateYaml(fixed, { UP_URL: "ftp://nope", UP_USER: "u", UP_PASSWORD: "p", IMAGE_HOST: "Bad Host", RANGE: "not a range" })).toEqual([
+      'airgap.yaml:10:10: error: "ftp://nope" is not valid here. Base URL. (at /sources/up/url)',
+      'airgap.yaml:16:9: error: invalid image reference "Bad Host/team/app:1.0": "Bad Host/team/app:1.0" contains white space (at /bundles/b/images/0)',
+      'airgap.yaml:17:65: error: invalid semver range "not a range" (examples: ">=1.0 <2", "1.25.x", "~1.2") (at /bundles/b/images/1/tags/semver)',
+    ]);
+    const forCommands = await loadYaml(fixed);
+    expect(forCommands.ok).toBe(false);
+    expect(forCommands.lines).toEqual([
+      "airgap.yaml:10:11: error: environment variable UP_URL is not set (write ${UP_URL:-} to allow it to be empty) (at /sources/up/url)",
+      "airgap.yaml:11:31: error: environment variable UP_USER is not set (write ${UP_USER:-} to allow it to be empty) (at /sources/up/credentials/username)",
+      "airgap.yaml:11:55: error: environment variable UP_PASSWORD is not set (write ${UP_PASSWORD:-} to allow it to be empty) (at /sources/up/credentials/password)",
+      "airgap.yaml:16:10: error: environment variable IMAGE_HOST is not set (write ${IMAGE_HOST:-} to allow it to be empty) (at /bundles/b/images/0)",
+      "airgap.yaml:17:66: error: environment variable RANGE is not set (write ${RANGE:-} to allow it to be empty) (at /bundles/b/images/1/tags/semver)",
+    ]);
+  });
+});
+
+describe("credentials in a URL", () => {
+  it("are an error at the URL, naming the credentials block, without repeating them", async () => {
+    const result = await loadYaml(`apiVersion: airgap/v1
+sources:
+  charts: { type: helm, url: "https://reader:s3cr3t@charts.example.com/stable" }
+registries:
+  mirror:
+    provider: oci
+    url: "https://\${USER}:\${PASS}@registry.example.com"
+  files: { provider: fileserver, url: "http://127.0.0.1:8080" }
+bundles:
+  b:
+    registry: mirror
+    files:
+      - { url: "https://u:p@files.example.com/k0s", sha256: ${"a".repeat(64)}, to: { registry: files, path: k0s } }
+`, { USER: "robot", PASS: "pw-env" });
+    expect(result.ok).toBe(false);
+    expect(result.lines).toEqual([
+      'airgap.yaml:3:30: error: "https://redacted@charts.example.com/stable" holds credentials before "@": a URL is written as it is to the lock, plans and messages, so it must not carry them; give them in `sources.charts.credentials` (username, and password: ${VAR}) (at /sources/charts/url)',
+      'airgap.yaml:7:10: error: "https://redacted@registry.example.com" holds credentials before "@": a URL is written as it is to the lock, plans and messages, so it must not carry them; give them in `registries.mirror.credentials` (username, and password: ${VAR}) (at /registries/mirror/url)',
+      'airgap.yaml:13:16: error: "https://redacted@files.example.com/k0s" holds credentials before "@": a URL is written as it is to the lock, plans and messages, so it must not carry them; declare an `http` source for the base URL with a `credentials` block, and name it in the file\'s `source:` (at /bundles/b/files/0/url)',
+    ]);
+    for (const secret of ["s3cr3t", "pw-env", "u:p"]) expect(result.lines.join("\n")).not.toContain(secret);
+  });
+});
+
+describe("one name per registry host", () => {
+  it("sees docker.io, index.docker.io and registry-1.docker.io as one host when sources repeat it", async () => {
+    const result = await loadYaml(`${BASE}sources:
+  hub: { type: registry, host: index.docker.io }
+  hub2: { type: registry, host: registry-1.docker.io }
+`);
+    expect(result.lines).toEqual(["airgap.yaml:8:33: error: sources `hub` and `hub2` both configure registry host docker.io; merge them (at /sources/hub2/host)"]);
   });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.js";
 import { normalizeConfig } from "../../../src/config/normalize.js";
 import { createProviderCatalog } from "../../../src/providers/catalog.js";
+import { Secret } from "../../../src/core/secret.js";
+import { loadYaml } from "../../helpers/config.js";
 
 describe("normalising the canonical example", async () => {
   const file = new URL("../../fixtures/canonical/airgap.yaml", import.meta.url).pathname;
@@ -34,5 +36,51 @@ describe("normalising the canonical example", async () => {
     expect(bundle.charts[1]).toMatchObject({ type: "helm", source: "charts", repositoryUrl: "https://charts.example.com/stable", name: "ingress-nginx", version: "4.8.x" });
     expect(bundle.files[0]).toMatchObject({ url: "https://example.com/k0s-v1.30.0-amd64", to: { registry: "disk", path: "k0s/k0s-v1.30.0-amd64" } });
     expect(bundle.naming).toEqual({ host: "drop", separator: "-" });
+  });
+});
+
+describe("one name per registry host, and credentials apart from URLs", () => {
+  it.each(["docker.io", "index.docker.io", "registry-1.docker.io", "Index.Docker.IO"])("a source declared as %s is the one Docker Hub images use", async (host) => {
+    const loaded = await loadYaml(`apiVersion: airgap/v1
+sources:
+  hub: { type: registry, host: "${host}", credentials: { username: robot, password: "\${HUB_PASSWORD}" } }
+registries:
+  mirror: { provider: oci, url: "http://127.0.0.1:5000" }
+bundles:
+  b:
+    registry: mirror
+    images: [nginx:1.25, docker.io/library/redis:7, index.docker.io/bitnami/redis:7, registry-1.docker.io/library/alpine:3]
+`, { HUB_PASSWORD: "pw" });
+    if (!loaded.ok) throw new Error(loaded.lines.join("\n"));
+    const model = normalizeConfig(loaded.loaded.config, loaded.loaded.baseDir);
+    expect([...model.registrySources.keys()]).toEqual(["docker.io"]);
+    for (const image of model.bundles[0]!.images) {
+      expect(image.reference.registry).toBe("docker.io");
+      expect(image.origin).toMatchObject({ type: "registry", settings: { name: "hub", url: "https://registry-1.docker.io" } });
+    }
+  });
+
+  it("keeps helm and http source URLs exactly as written, with their credentials beside them", async () => {
+    const loaded = await loadYaml(`apiVersion: airgap/v1
+sources:
+  charts: { type: helm, url: "https://charts.example.com/\${TEAM}/", credentials: { username: "\${TEAM}", password: "\${PASSWORD}" } }
+  files: { type: http, url: "https://files.example.com/base" }
+registries:
+  mirror: { provider: oci, url: "http://127.0.0.1:5000" }
+  disk: { provider: oci-layout, path: ./out }
+bundles:
+  b:
+    registry: mirror
+    charts: [{ source: charts, name: app, version: 1.0.0 }]
+    files: [{ source: files, url: "team/k0s", sha256: ${"a".repeat(64)}, to: { registry: disk, path: k0s } }]
+`, { TEAM: "team", PASSWORD: "pw-team" });
+    if (!loaded.ok) throw new Error(loaded.lines.join("\n"));
+    const bundle = normalizeConfig(loaded.loaded.config, loaded.loaded.baseDir).bundles[0]!;
+    const chart = bundle.charts[0]!;
+    expect(chart).toMatchObject({ type: "helm", repositoryUrl: "https://charts.example.com/team", credentials: { username: "team" } });
+    expect(chart.type === "helm" && chart.credentials?.password).toBeInstanceOf(Secret);
+    expect(bundle.files[0]).toMatchObject({ url: "https://files.example.com/base/team/k0s" });
+    expect(bundle.files[0]!.credentials).toBeUndefined();
+    expect(JSON.stringify(bundle)).not.toContain("pw-team");
   });
 });

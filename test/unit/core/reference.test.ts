@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { familiarReference, formatReference, parseReference } from "../../../src/core/reference.js";
+import { canonicalRegistryHost, familiarReference, formatReference, parseReference, registryApiHost } from "../../../src/core/reference.js";
 import { parseDigest, shortDigest } from "../../../src/core/digest.js";
 
 const D = `sha256:${"a".repeat(64)}`;
@@ -50,5 +50,31 @@ describe("image references normalise the way docker does", () => {
     expect(parseDigest(`sha512:${"b".repeat(128)}`).ok).toBe(true);
     expect(parseDigest(`sha256:${"A".repeat(64)}`).ok).toBe(false);
     expect(shortDigest(D)).toBe("sha256:aaaaaaaaaaaa");
+  });
+});
+
+describe("one name per registry host", () => {
+  it("folds every spelling of Docker Hub to docker.io, and lowercases hosts", () => {
+    for (const host of ["docker.io", "index.docker.io", "registry-1.docker.io", "Docker.IO", " INDEX.DOCKER.IO "]) expect(canonicalRegistryHost(host)).toBe("docker.io");
+    expect(canonicalRegistryHost("Registry.Example.com:5000")).toBe("registry.example.com:5000");
+    expect(canonicalRegistryHost("127.0.0.1:5001")).toBe("127.0.0.1:5001");
+    // Only Docker Hub's own names are folded: a look-alike keeps its name.
+    expect(canonicalRegistryHost("docker.io.example.com")).toBe("docker.io.example.com");
+    expect(canonicalRegistryHost("registry-2.docker.io")).toBe("registry-2.docker.io");
+  });
+
+  it("connects to Docker Hub's API host for every spelling, and to any other host as it is", () => {
+    for (const host of ["docker.io", "index.docker.io", "registry-1.docker.io"]) expect(registryApiHost(host)).toBe("registry-1.docker.io");
+    expect(registryApiHost("quay.io")).toBe("quay.io");
+    // Both directions meet: the API host names the same registry.
+    expect(canonicalRegistryHost(registryApiHost("index.docker.io"))).toBe("docker.io");
+  });
+
+  it("parses references with any spelling to the same repository (and so the same lock key)", () => {
+    const names = ["nginx:1", "docker.io/library/nginx:1", "index.docker.io/library/nginx:1", "registry-1.docker.io/library/nginx:1"].map((text) => {
+      const parsed = parseReference(text);
+      return parsed.ok ? formatReference(parsed.reference) : parsed.reason;
+    });
+    expect(new Set(names)).toEqual(new Set(["docker.io/library/nginx:1"]));
   });
 });

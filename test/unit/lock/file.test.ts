@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { redactValues } from "../../../src/core/redact.js";
 import { LockFileError } from "../../../src/lock/errors.js";
 import { parseLockFile, readLockFile, serializeLock, writeLockFile } from "../../../src/lock/file.js";
 import type { AirgapLock } from "../../../src/lock/model.js";
@@ -78,16 +77,17 @@ describe("serializeLock", () => {
     expect(serializeLock(shuffledFields)).toBe(serializeLock(a));
   });
 
-  it("redacts every string with the caller's redaction", () => {
+  it("writes every string exactly: references, tags, URLs and paths are data", () => {
     const lock = sampleLock();
-    const secretLock: AirgapLock = {
+    const data: AirgapLock = {
       ...lock,
-      charts: [{ type: "helm", repository: "https://charts.example.com/s3cr3t-token", name: "x", version: "1.0.0", resolvedVersion: "1.0.0", url: "https://charts.example.com/s3cr3t-token/x-1.0.0.tgz", sha256: HEX("4"), size: 1 }],
-      files: [{ url: "https://files.example.com/dl?key=s3cr3t-token", sha256: HEX("5"), size: 2 }],
+      images: [...lock.images, { ref: "127.0.0.1:5001/team/sub/app:team", digest: D("c"), mediaType: "application/vnd.oci.image.manifest.v1+json", size: 1 }],
+      charts: [{ type: "helm", repository: "https://charts.example.com/team", name: "x", version: "1.0.0", resolvedVersion: "1.0.0", url: "https://charts.example.com/team/x-1.0.0.tgz", sha256: HEX("4"), size: 1 }],
+      files: [{ url: "https://files.example.com/dl?key=team", sha256: HEX("5"), size: 2 }],
     };
-    const text = serializeLock(secretLock, { redact: (t) => redactValues(t, ["s3cr3t-token"]) });
-    expect(text).not.toContain("s3cr3t-token");
-    expect(text).toContain("https://charts.example.com/(sensitive)/x-1.0.0.tgz");
+    const text = serializeLock(data);
+    for (const exact of ["127.0.0.1:5001/team/sub/app:team", "https://charts.example.com/team/x-1.0.0.tgz", "https://files.example.com/dl?key=team", D("c")]) expect(text).toContain(`"${exact}"`);
+    expect(parseLockFile(text)).toEqual(parseLockFile(serializeLock(parseLockFile(text))));
   });
 
   it("round-trips through parseLockFile", () => {
@@ -117,13 +117,18 @@ describe("writeLockFile", () => {
     expect((await readLockFile(path)).found && JSON.parse(readFileSync(path, "utf8")).generated).toBe("2026-06-06T06:06:06.000Z");
   });
 
-  it("applies the redaction when comparing and writing", async () => {
+  it("refuses to overwrite a lock written by a newer airgap, and leaves it byte for byte", async () => {
     const path = join(tempDir(), "airgap.lock");
-    const redact = (t: string): string => redactValues(t, ["team"]);
-    await writeLockFile(path, sampleLock(), { redact });
-    const text = readFileSync(path, "utf8");
-    expect(text).not.toContain("team");
-    expect((await writeLockFile(path, sampleLock("2030-01-01T00:00:00.000Z"), { redact })).changed).toBe(false);
+    const newer = serializeLock(sampleLock()).replace('"lockVersion": 1', '"lockVersion": 2');
+    writeFileSync(path, newer);
+    const error = await writeLockFile(path, sampleLock("2030-01-01T00:00:00.000Z")).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LockFileError);
+    expect((error as LockFileError).code).toBe("LOCK_VERSION");
+    expect((error as LockFileError).message).toContain("was written by a newer airgap (lockVersion 2); this airgap reads lockVersion 1: upgrade airgap");
+    expect(readFileSync(path, "utf8")).toBe(newer);
   });
 
   it("replaces an unreadable previous file", async () => {

@@ -87,3 +87,29 @@ describe("RefreshPolicy", () => {
     expect(new RefreshPolicy(false).unmatched()).toEqual([]);
   });
 });
+
+describe("lock keys are the data itself", () => {
+  async function tagged(env: Record<string, string>): Promise<NormalizedConfig> {
+    const loaded = await loadYaml(`apiVersion: airgap/v1
+sources:
+  up: { type: registry, host: registry.example, credentials: { username: "\${USER_NAME}", password: "\${PASSWORD}" } }
+registries:
+  mirror: { provider: oci, url: "http://127.0.0.1:5000" }
+bundles:
+  b:
+    registry: mirror
+    images: ["registry.example/team/app:\${TAG:-1.0}"]
+`, { USER_NAME: "team", PASSWORD: "1.0", ...env });
+    if (!loaded.ok) throw new Error(loaded.lines.join("\n"));
+    return normalizeConfig(loaded.loaded.config, loaded.loaded.baseDir);
+  }
+  const lock: AirgapLock = { lockVersion: 1, generated: "2025-01-01T00:00:00.000Z", images: [{ ref: "registry.example/team/app:1.0", digest: D("1"), mediaType: M, size: 1 }], charts: [], files: [] };
+
+  it("a ${TAG:-default} tag is matched exactly, and another value of TAG makes the lock out of date", async () => {
+    expect(compareLock(await tagged({}), lock)).toEqual({ upToDate: true, missing: [], unused: [] });
+    const other = compareLock(await tagged({ TAG: "2.0" }), lock);
+    expect(other.upToDate).toBe(false);
+    expect(other.missing).toEqual([{ pointer: "/bundles/b/images/0", subject: "registry.example/team/app:2.0", reason: "registry.example/team/app:2.0 is not in airgap.lock" }]);
+    expect(other.unused).toEqual(["registry.example/team/app:1.0"]);
+  });
+});

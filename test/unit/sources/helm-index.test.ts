@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ResolveError } from "../../../src/sources/errors.js";
-import { chartDownloadUrl, parseHelmIndex } from "../../../src/sources/helm-index.js";
+import { Secret } from "../../../src/core/secret.js";
+import { chartDownloadCredentials, chartDownloadUrl, parseHelmIndex } from "../../../src/sources/helm-index.js";
 
 const INDEX = `apiVersion: v1
 entries:
@@ -33,12 +34,22 @@ describe("parseHelmIndex", () => {
   });
 });
 
-describe("chartDownloadUrl", () => {
-  it("resolves relative URLs against the repository and passes credentials to its own origin only", () => {
-    const repo = "https://u:p4ss@charts.example.com/stable";
-    expect(chartDownloadUrl(repo, { version: "1", urls: ["charts/a-1.tgz"] })).toBe("https://u:p4ss@charts.example.com/stable/charts/a-1.tgz");
-    expect(chartDownloadUrl(repo, { version: "1", urls: ["/top/a-1.tgz"] })).toBe("https://u:p4ss@charts.example.com/top/a-1.tgz");
-    expect(chartDownloadUrl(repo, { version: "1", urls: ["https://charts.example.com/x/a-1.tgz"] })).toBe("https://u:p4ss@charts.example.com/x/a-1.tgz");
+describe("chartDownloadUrl and chartDownloadCredentials", () => {
+  it("resolves relative URLs against the repository, exactly, with no credentials in them", () => {
+    const repo = "https://charts.example.com/stable";
+    expect(chartDownloadUrl(repo, { version: "1", urls: ["charts/a-1.tgz"] })).toBe("https://charts.example.com/stable/charts/a-1.tgz");
+    expect(chartDownloadUrl(repo, { version: "1", urls: ["/top/a-1.tgz"] })).toBe("https://charts.example.com/top/a-1.tgz");
     expect(chartDownloadUrl(repo, { version: "1", urls: ["https://cdn.example.com/a-1.tgz"] })).toBe("https://cdn.example.com/a-1.tgz");
+  });
+
+  it("sends the repository's credentials to its own origin only (Helm without --pass-credentials)", () => {
+    const repo = "https://charts.example.com/stable";
+    const credentials = { username: "u", password: new Secret("p4ss") };
+    expect(chartDownloadCredentials(repo, "https://charts.example.com/stable/charts/a-1.tgz", credentials)).toBe(credentials);
+    expect(chartDownloadCredentials(repo, "https://charts.example.com/x/a-1.tgz", credentials)).toBe(credentials);
+    expect(chartDownloadCredentials(repo, "https://cdn.example.com/a-1.tgz", credentials)).toBeUndefined();
+    expect(chartDownloadCredentials(repo, "http://charts.example.com/stable/a-1.tgz", credentials)).toBeUndefined();
+    expect(chartDownloadCredentials(repo, "https://charts.example.com:8443/a-1.tgz", credentials)).toBeUndefined();
+    expect(chartDownloadCredentials(repo, "https://charts.example.com/a-1.tgz", undefined)).toBeUndefined();
   });
 });
