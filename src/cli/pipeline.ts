@@ -17,6 +17,7 @@ import { createOciToolkit } from "../providers/toolkit.js";
 import { desiredState, type DesiredState } from "../resolve/desired-items.js";
 import { compareLock, problemToDiagnostic, readLockFile, resolveDesired, type AirgapLock, type SourceOpener } from "../resolve/index.js";
 import type { Provider } from "../sdk/provider.js";
+import type { Transport } from "../oci/registry/index.js";
 import type { OpenBundle } from "../bundle/read-bundle.js";
 import type { Descriptor } from "../core/oci-types.js";
 import type { DesiredItem } from "../plan/diff.js";
@@ -68,9 +69,9 @@ export async function lockForPlan(session: Session, opener: SourceOpener, option
   return { lock: resolved.lock };
 }
 
-/** Instantiates the provider of every registry the desired state or prune uses. */
-export async function openProviders(session: Session, registries: Iterable<string>, logger: Logger): Promise<Map<string, Provider>> {
-  const oci = createOciToolkit(logger);
+/** Instantiates the provider of every registry the desired state or prune uses, on the command's transport. */
+export async function openProviders(session: Session, registries: Iterable<string>, logger: Logger, transport: Transport): Promise<Map<string, Provider>> {
+  const oci = createOciToolkit({ logger, transport });
   const providers = new Map<string, Provider>();
   for (const name of new Set(registries)) {
     const registry = session.config.registries.get(name);
@@ -111,7 +112,7 @@ export interface Planned {
 export async function makePlan(
   session: Session,
   opener: SourceOpener,
-  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number; bundle?: OpenBundle },
+  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number; transport: Transport; bundle?: OpenBundle },
 ): Promise<Planned> {
   checkTargets(session, options.targets);
   const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock, ...(options.bundle ? { bundle: options.bundle } : {}) });
@@ -120,7 +121,7 @@ export async function makePlan(
   if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
   const items = desired.items.filter((i) => selected(options.targets, i.address, i.registry));
   const prune = desired.prune.filter((p) => selected(options.targets, `bundle.${p.bundle}.${p.kind}`, p.registry));
-  const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger);
+  const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger, options.transport);
   const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism * 2 });
   const plan = diff({ desired: items, observed: observed.observed, presentBlobs: observed.presentBlobs, pruneCandidates: observed.pruneCandidates });
   if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import { STATUS_CODES } from "node:http";
 import { redactUrl } from "../core/redact.js";
 import { readAllLimited } from "../oci/verify.js";
-import { sharedTransport, type Transport, type TransportResponse } from "../oci/registry/index.js";
+import type { Transport, TransportResponse } from "../oci/registry/index.js";
 import { headerValue } from "../oci/registry/transport.js";
 import { ResolveError } from "./errors.js";
 
@@ -42,7 +42,7 @@ function splitCredentials(url: string): { readonly target: URL; readonly headers
 export class HttpFetcher {
   private readonly transport: Transport;
 
-  constructor(transport: Transport = sharedTransport()) {
+  constructor(transport: Transport) {
     this.transport = transport;
   }
 

@@ -25,7 +25,6 @@ import {
   anonymousCredentials,
   environmentCredentials,
   RegistryClient,
-  sharedTransport,
   staticCredentials,
   type CredentialLookupOptions,
   type CredentialsProvider,
@@ -46,8 +45,8 @@ import { layoutCandidates, LayoutSourceRepository, RegistrySourceRepository, typ
 /** Settings of a {@link SourceOpener}; all optional. */
 export interface SourceOpenerOptions {
   readonly logger?: Logger;
-  /** HTTP transport shared by registry clients and HTTP downloads (default: the process-wide one). */
-  readonly transport?: Transport;
+  /** The command's HTTP transport, shared by registry clients and HTTP downloads (the caller closes it). */
+  readonly transport: Transport;
   /** Where the user's auth files are looked up (tests point this at a temp HOME). */
   readonly credentialLookup?: CredentialLookupOptions;
   /** Where compressed layout archives are expanded (default: the OS temp directory). */
@@ -118,10 +117,10 @@ export class SourceOpener {
 
   private readonly only: SourceOpenerOptions["only"];
 
-  constructor(options: SourceOpenerOptions = {}) {
+  constructor(options: SourceOpenerOptions) {
     this.only = options.only;
     this.logger = options.logger ?? silentLogger;
-    this.transport = options.transport ?? sharedTransport();
+    this.transport = options.transport;
     this.http = new HttpFetcher(this.transport);
     this.lookup = { ...options.credentialLookup, logger: options.credentialLookup?.logger ?? this.logger };
     this.tempDir = options.tempDir;

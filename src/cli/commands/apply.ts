@@ -16,6 +16,7 @@ import { desiredState, type ContentSource } from "../../resolve/desired-items.js
 import { openBundle, verifyBundle } from "../../bundle/read-bundle.js";
 import type { View } from "../../ui/view.js";
 import { readLockFile, SourceOpener } from "../../resolve/index.js";
+import { Transport } from "../../oci/registry/index.js";
 import type { Provider } from "../../sdk/provider.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
@@ -44,7 +45,8 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");
   const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
-  const opener = new SourceOpener({ logger: silentLogger, ...(bundle ? { only: bundle.tar } : {}) });
+  const transport = new Transport();
+  const opener = new SourceOpener({ logger: silentLogger, transport, ...(bundle ? { only: bundle.tar } : {}) });
   let providers: ReadonlyMap<string, Provider> | undefined;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
@@ -57,7 +59,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       const lockSha256 = await currentLockSha256(session.lockPath);
       assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 && !bundle ? { lockSha256 } : {}), ...(bundle ? { bundleSha256: bundle.sha256 } : {}) }, planPath);
       plan = file.plan;
-      providers = await openProviders(session, plan.changes.map((c) => c.registry), silentLogger);
+      providers = await openProviders(session, plan.changes.map((c) => c.registry), silentLogger, transport);
       await assertNotStale(plan.changes, providers, interrupt.signal);
       sources = bundle
         ? (await desiredState(session.config, bundle.lock, opener, { describe: false, redact: session.redact })).sources
@@ -69,6 +71,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
         targets: targetsFlag(parsed.values),
         refreshLock: boolFlag(parsed, "refresh-lock"),
         parallelism,
+        transport,
         ...(bundle ? { bundle } : {}),
       });
       providers = planned.providers;
@@ -100,6 +103,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   } finally {
     interrupt.dispose();
     await closeAll(providers, opener);
+    await transport.close();
     await bundle?.close();
     await view.close();
   }

@@ -6,6 +6,7 @@
 import { ConfigError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
 import { problemToDiagnostic, readLockFile, resolveDesired, SourceOpener, writeLockFile } from "../../resolve/index.js";
+import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
@@ -16,7 +17,8 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
   const parsed = parseCommandArgs("lock", args, { update: { type: "boolean" } }, true);
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
-  const opener = new SourceOpener({ logger: silentLogger });
+  const transport = new Transport();
+  const opener = new SourceOpener({ logger: silentLogger, transport });
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     const previous = await readLockFile(session.lockPath, "airgap.lock");
@@ -45,6 +47,7 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
   } finally {
     interrupt.dispose();
     await opener.close();
+    await transport.close();
     await view.close();
   }
 }

@@ -10,12 +10,11 @@ import { silentLogger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
 import { bearerChallenge, hasBasicChallenge, parseWwwAuthenticate, type AuthChallenge } from "./challenge.js";
 import { isPasswordCredentials, type Credentials, type CredentialsProvider } from "./credentials-types.js";
-import { RegistryError, describeErrorBody, isTemporaryStatus, registryMessage, type ParsedErrorBody } from "./errors.js";
+import { RegistryError, describeErrorBody, errorBodyFields, isTemporaryStatus, registryMessage, type ParsedErrorBody } from "./errors.js";
 import { withQuery } from "./location.js";
 import { readBodyText, readErrorBody } from "./response.js";
 import { mergeScopes, scopeKey } from "./scope.js";
-import type { TlsScope } from "./tls.js";
-import { headerValues, type Transport } from "./transport.js";
+import { headerValues, type TransportRequest, type TransportResponse } from "./transport.js";
 
 /** How a registry wants to be authenticated, as learnt from its answers. */
 export type AuthScheme =
@@ -36,16 +35,19 @@ export interface BearerToken {
 /** Lifetime assumed when the token response has no `expires_in` (auth-token.md). */
 export const DEFAULT_TOKEN_LIFETIME_S = 60;
 
+/** Sends a request to a token endpoint (through the registry's transport, TLS policy and limit). */
+export type TokenRequestSender = (req: Pick<TransportRequest, "method" | "url" | "headers" | "body" | "signal">) => Promise<TransportResponse>;
+
 /** Settings of an {@link Authenticator}. */
 export interface AuthenticatorOptions {
   /** Registry host, for messages and credential lookup. */
   readonly registry: string;
-  readonly transport: Transport;
+  readonly send: TokenRequestSender;
   readonly credentials: CredentialsProvider;
-  readonly tls?: TlsScope;
   readonly logger?: Logger;
   /** `client_id` sent to token endpoints (auth-token.md asks for a meaningful value). */
   readonly clientId?: string;
+  /** The clock for token expiry (the transport's). Default `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -222,7 +224,7 @@ export class Authenticator {
       method: request.method,
       url: redactUrl(request.url),
       status: request.status,
-      errors: body.kind === "oci" ? body.errors : [],
+      ...errorBodyFields(body),
       temporary: false,
     });
   }
@@ -280,14 +282,12 @@ export class Authenticator {
       headers["content-type"] = "application/x-www-form-urlencoded";
     }
     const method = body !== undefined ? "POST" : "GET";
-    const res = await this.options.transport.request({
+    const res = await this.options.send({
       method,
       url,
       headers,
       ...(body !== undefined ? { body } : {}),
       ...(signal !== undefined ? { signal } : {}),
-      ...(this.options.tls !== undefined ? { tls: this.options.tls } : {}),
-      registry: this.options.registry,
     });
     const endpoint = redactUrl(realm);
     if (res.status === 401 || res.status === 403) {
@@ -303,9 +303,8 @@ export class Authenticator {
         method,
         url: endpoint,
         status: res.status,
-        errors: parsed.kind === "oci" ? parsed.errors : [],
+        ...errorBodyFields(parsed),
         temporary: isTemporaryStatus(res.status),
-        ...(parsed.kind === "html" || parsed.kind === "text" || parsed.kind === "json" ? { bodyExcerpt: parsed.excerpt } : {}),
       });
     }
     const text = await readBodyText(res, 1024 * 1024, `token from ${endpoint}`);

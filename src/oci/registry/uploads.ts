@@ -15,7 +15,6 @@ import type { Digest } from "../../core/digest.js";
 import { AirgapError } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact.js";
 import { ContentVerificationError, VerifyingStream, readAllLimited } from "../verify.js";
-import { backoffDelay, sleep } from "./backoff.js";
 import { ChunkReader, holdLastChunk } from "./chunk-reader.js";
 import type { RegistryConnection } from "./connection.js";
 import { RegistryError, isTemporaryStatus } from "./errors.js";
@@ -24,7 +23,8 @@ import type { CallSignal } from "./manifests.js";
 import { checkDigest, checkRepository } from "./names.js";
 import { discard, responseError } from "./response.js";
 import { mountScopes, repositoryScope } from "./scope.js";
-import { headerValue, isRetryableNetworkError, type TransportResponse } from "./transport.js";
+import { isRetryableNetworkError } from "./network-errors.js";
+import { headerValue, type TransportResponse } from "./transport.js";
 
 /** Size thresholds of the upload strategies. */
 export interface UploadLimits {
@@ -282,7 +282,7 @@ async function patchChunk(conn: RegistryConnection, session: UploadSession, chun
       failure = error;
     }
     if (attempt >= policy.maxAttempts) throw failure;
-    await sleep(backoffDelay(attempt, policy), options.signal);
+    await conn.transport.sleep(conn.transport.retryDelay(attempt), options.signal);
     let status: { location: URL; nextOffset: number };
     try {
       status = await uploadStatus(conn, current, options);
@@ -417,7 +417,7 @@ export async function pushBlob(
         session = undefined;
         if (attempt >= attempts || !isTransientFailure(error) || error instanceof ContentVerificationError || options.signal?.aborted) throw error;
         conn.logger.log("debug", "restarting blob upload", { registry: conn.registry, repository, digest, attempt });
-        await sleep(backoffDelay(attempt, conn.transport.retry), options.signal);
+        await conn.transport.sleep(conn.transport.retryDelay(attempt), options.signal);
       }
     }
   } catch (error) {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Digest } from "../../../src/core/digest.js";
 import { CopyCoordinator, CopyError, copyReference } from "../../../src/oci/copy/index.js";
-import { RegistryClient, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
 import { faults, firstMatch, startFaultProxy, when, type FaultProxy, type ProxyRecord } from "../../harness/fault-proxy.js";
 import { blobsOf, generateImages, manifestsOf, pushImages, type TestImage } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
@@ -72,7 +72,7 @@ describe("copy graph: ordering on the wire (fault proxy)", () => {
   afterAll(async () => {
     await proxy?.stop();
     await Promise.all([source?.stop(), target?.stop()]);
-    await closeAgents();
+    await transport.close();
   });
 
   it("no manifest PUT starts before all its blob uploads completed, with slow and transiently failing uploads; tags last", async () => {

@@ -11,12 +11,13 @@ import type { Digest } from "../../../src/core/digest.js";
 import { UsageError } from "../../../src/core/errors.js";
 import type { Logger } from "../../../src/core/logger.js";
 import { MediaType } from "../../../src/core/media-types.js";
-import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
 import { ContentVerificationError, sha256Digest } from "../../../src/oci/verify.js";
+import { ManualClock } from "../../harness/clock.js";
 import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 
-const transport = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 } });
+const transport = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, clock: new ManualClock() });
 const limits = { inMemoryLimit: 1024, chunkedThreshold: 64 * 1024, chunkSize: 16 * 1024 };
 const images = generateImages("registry-bad-input");
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([plain?.stop(), basicRegistry?.stop(), tokenRegistry?.stop()]);
-  await closeAgents();
+  await transport.close();
 });
 
 function plainClient(): RegistryClient {
@@ -229,7 +230,7 @@ describe("debug logging", () => {
   it("logs every request at debug level without credentials or tokens", async () => {
     const lines: string[] = [];
     const logger: Logger = { enabled: () => true, log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) };
-    const logTransport = new Transport({ logger, retry: { baseDelayMs: 5 } });
+    const logTransport = new Transport({ logger, retry: { baseDelayMs: 5 }, clock: new ManualClock() });
     for (const r of [basicRegistry, tokenRegistry]) {
       const client = new RegistryClient({ url: r.url, credentials: { username: r.username ?? "", password: r.password ?? "" }, transport: logTransport, logger });
       await client.ping();

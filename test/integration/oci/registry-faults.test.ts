@@ -1,13 +1,15 @@
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Digest } from "../../../src/core/digest.js";
-import { RegistryClient, RegistryError, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryError, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
 import { sha256Digest } from "../../../src/oci/verify.js";
+import { ManualClock } from "../../harness/clock.js";
 import { faults, startFaultProxy, when, type FaultProxy } from "../../harness/fault-proxy.js";
 import { generateImages, largeBlob, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 
-const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 4 } });
+const clock = new ManualClock();
+const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 100, maxAttempts: 4 }, clock });
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -40,12 +42,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.stop();
   await registry?.stop();
-  await closeAgents();
+  await transport.close();
 });
 
 beforeEach(() => {
   proxy.setRule(undefined);
   proxy.clearRequests();
+  clock.sleeps.length = 0;
 });
 
 describe("resumed blob downloads", () => {
@@ -82,12 +85,11 @@ describe("resumed blob downloads", () => {
 });
 
 describe("retries", () => {
-  it("waits for Retry-After on 429 and then succeeds", async () => {
-    proxy.setRule(when({ kind: "manifest", method: "HEAD" }, faults.tooManyRequests(1), { times: 1 }));
-    const started = Date.now();
+  it("waits exactly the registry's Retry-After on 429, on the injected clock", async () => {
+    proxy.setRule(when({ kind: "manifest", method: "HEAD" }, faults.tooManyRequests(7), { times: 1 }));
     const head = await client.headManifest("library/single", "1.0");
     expect(head).toMatchObject({ found: true, digest: single.root.digest });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(clock.sleeps).toEqual([7000]);
     expect(proxy.requests.filter((q) => q.kind === "manifest").map((q) => q.status)).toEqual([429, 200]);
   });
 
@@ -106,14 +108,15 @@ describe("retries", () => {
     expect(proxy.requests.filter((q) => q.kind === "manifest").map((q) => q.outcome)).toEqual(["reset", "reset", "completed"]);
   });
 
-  it("reports a persistent 503 as a temporary RegistryError with the registry's message", async () => {
+  it("reports a persistent 503 as a temporary RegistryError with the registry's code and message as fields", async () => {
     proxy.setRule(when({ kind: "manifest" }, faults.status(503, { body: JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "maintenance" }] }) })));
     const error = await client.headManifest("library/single", "1.0").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
-    expect(error).toMatchObject({ status: 503, temporary: true, method: "HEAD" });
+    expect(error).toMatchObject({ status: 503, temporary: true, method: "HEAD", url: `${proxy.url}/v2/library/single/manifests/1.0` });
     expect((error as Error).message).toMatch(/answered 503.*after 4 attempts/);
-    const get = await client.getManifest("library/single", "1.0").catch((e: unknown) => e);
-    expect((get as RegistryError).errors).toEqual([{ code: "UNAVAILABLE", message: "maintenance" }]);
+    const get = (await client.getManifest("library/single", "1.0").catch((e: unknown) => e)) as RegistryError;
+    expect(get.errors).toEqual([{ code: "UNAVAILABLE", message: "maintenance" }]);
+    expect([get.registryCode, get.registryMessage, get.status, get.method, get.temporary]).toEqual(["UNAVAILABLE", "maintenance", 503, "GET", true]);
   });
 
   it("retries a small blob upload whose PUT got a 502 (the body is replayable)", async () => {

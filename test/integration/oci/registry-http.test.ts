@@ -5,9 +5,10 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { MediaType } from "../../../src/core/media-types.js";
-import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
+import { ManualClock } from "../../harness/clock.js";
 
 interface Seen {
   readonly method: string;
@@ -62,10 +63,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 afterAll(async () => {
-  await closeAgents();
+  await transport.close();
 });
 
-const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 } });
+const clock = new ManualClock();
+const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 }, clock });
 const sha = (data: Buffer | string): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 
@@ -226,32 +228,44 @@ describe("tag pagination", () => {
   });
 });
 
-describe("per-host concurrency limit", () => {
-  it("never has more requests in flight to one host than configured", async () => {
-    const registry = await tinyServer(async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 30));
+describe("per-client concurrency limit", () => {
+  it("never has more requests in flight than the client's own limit, and one client's limit never changes another's", async () => {
+    let holding = true;
+    const held: ServerResponse[] = [];
+    const answer = (res: ServerResponse): void => {
       res.writeHead(404, { "content-length": 0 });
       res.end();
-    });
-    const limited = new Transport({ perHostConcurrency: 3 });
-    const client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited });
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => client.headManifest("a/b", `t${i}`)));
-    expect(results.every((r) => !r.found)).toBe(true);
-    expect(registry.maxInFlight()).toBe(3);
-    const wider = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited, concurrency: 5 });
-    await Promise.all(Array.from({ length: 12 }, (_, i) => wider.headManifest("a/b", `u${i}`)));
-    expect(registry.maxInFlight()).toBe(5);
+    };
+    const registry = await tinyServer((_req, res) => (holding ? void held.push(res) : answer(res)));
+    const limited = new Transport({ perHostConcurrency: 3, clock });
+    try {
+      const narrow = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited });
+      const wide = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited, concurrency: 5 });
+      const narrowCalls = Promise.all(Array.from({ length: 12 }, (_, i) => narrow.headManifest("a/b", `t${i}`)));
+      // The server holds every answer: 3 requests reach it, 9 wait in the client.
+      await vi.waitFor(() => expect([registry.seen.length, narrow.connection.limiter.waiting(registry.host)]).toEqual([3, 9]));
+      // A second client of the same registry on the same transport keeps its own limit of 5, whatever the first one does.
+      const wideCalls = Promise.all(Array.from({ length: 12 }, (_, i) => wide.headManifest("a/b", `u${i}`)));
+      await vi.waitFor(() => expect([registry.seen.length, wide.connection.limiter.waiting(registry.host)]).toEqual([8, 7]));
+      expect(narrow.connection.limiter.waiting(registry.host)).toBe(9);
+      holding = false;
+      held.splice(0).forEach(answer);
+      const results = [...(await narrowCalls), ...(await wideCalls)];
+      expect(results.every((r) => !r.found)).toBe(true);
+      expect(registry.maxInFlight()).toBe(8);
+      expect(limited.stats().connections).toBeLessThanOrEqual(8);
+    } finally {
+      await limited.close();
+    }
   });
 
   it("aborts a call with its AbortSignal", async () => {
-    const registry = await tinyServer(async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 5_000));
-      res.end();
-    });
+    const registry = await tinyServer(() => undefined); // never answers
     const client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport });
     const controller = new AbortController();
     const pending = client.headManifest("a/b", "t", { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("user cancelled")), 50);
+    await vi.waitFor(() => expect(registry.seen).toHaveLength(1));
+    controller.abort(new Error("user cancelled"));
     await expect(pending).rejects.toThrow("user cancelled");
   });
 });
@@ -299,14 +313,17 @@ describe("bearer token flow", () => {
     expect(issued).toEqual(["tok-1", "tok-2"]);
   });
 
-  it("refreshes a token shortly before it expires (expires_in default 60 s; here 6 s)", async () => {
+  it("refreshes a token shortly before it expires, on the transport's clock (expires_in 6 s, refreshed 5 s early)", async () => {
     const { server, issued } = await tokenRegistry({ expiresIn: 6 });
     const client = new RegistryClient({ url: server.url, credentials: { username: "u", password: "p" }, transport });
     await client.headManifest("team/app", "a");
     await client.headManifest("team/app", "b");
     expect(issued).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 1_100)); // 6 s lifetime, refreshed 5 s early
+    clock.advance(900);
     await client.headManifest("team/app", "c");
+    expect(issued).toHaveLength(1);
+    clock.advance(200);
+    await client.headManifest("team/app", "d");
     expect(issued).toHaveLength(2);
   });
 

@@ -9,16 +9,16 @@ import {
   RegistryRepository,
   Transport,
   anonymousCredentials,
-  closeAgents,
   referrersTag,
   type RegistryClientOptions,
 } from "../../../src/oci/registry/index.js";
 import { blobsOf, generateImages, largeBlob, manifestsOf, pushImages, writeOciLayout, type TestImage } from "../../harness/images.js";
+import { ManualClock } from "../../harness/clock.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { copy, inspectRaw, skopeoOptionsFor } from "../../harness/skopeo.js";
 import { makeTempDir } from "../../harness/tmp.js";
 
-const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 200 } });
+const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 200 }, clock: new ManualClock() });
 
 function clientFor(r: RunningRegistry, extra: Partial<RegistryClientOptions> = {}): RegistryClient {
   return new RegistryClient({
@@ -50,7 +50,7 @@ async function pushImage(repo: RegistryRepository, image: TestImage): Promise<vo
 }
 
 afterAll(async () => {
-  await closeAgents();
+  await transport.close();
 });
 
 const images = generateImages("registry-push-pull");

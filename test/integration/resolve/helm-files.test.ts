@@ -8,11 +8,10 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeAgents } from "../../../src/oci/registry/index.js";
 import { compareLock, serializeLock, type AirgapLock, type LockedHelmChart } from "../../../src/resolve/index.js";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
 import { makeTempDir, type TempDir } from "../../harness/tmp.js";
-import { configFrom, problemLines, resolve, type TestConfig } from "./helpers.js";
+import { configFrom, testTransport, problemLines, resolve, type TestConfig } from "./helpers.js";
 
 const USER = "chartreader";
 const PASSWORD = "hunter2-secret";
@@ -66,7 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await nginx?.stop();
   await tmp?.remove();
-  await closeAgents();
+  await testTransport.close();
 });
 
 const ENV = { HELM_USER: USER, HELM_PASSWORD: PASSWORD };
