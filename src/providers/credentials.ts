@@ -15,13 +15,16 @@ import type { CredentialSettings, TlsSettings } from "../sdk/provider.js";
  */
 export function credentialsFor(settings: CredentialSettings | undefined, env: Readonly<Record<string, string | undefined>> = process.env): CredentialsProvider {
   if (settings === undefined) return environmentCredentials({ env });
-  if (settings.token) return staticCredentials({ identityToken: settings.token, ...(settings.username ? { username: settings.username } : {}) });
+  if (settings.token) return staticCredentials({ identityToken: settings.token, ...(settings.username ? { username: settings.username } : {}) }, "airgap.yaml");
   if (settings.username !== undefined) {
-    return settings.username === "" ? anonymousCredentials : staticCredentials({ username: settings.username, password: settings.password ?? "" });
+    return settings.username === "" ? anonymousCredentials : staticCredentials({ username: settings.username, password: settings.password ?? "" }, "airgap.yaml");
   }
   if (settings.helper !== undefined) {
     const helper = settings.helper;
-    return (registry) => runCredentialHelper(helper, registry, { env, configuredIn: "airgap.yaml" });
+    return async (registry) => {
+      const found = await runCredentialHelper(helper, registry, { env, configuredIn: "airgap.yaml" });
+      return found === undefined ? undefined : { ...found, origin: `credential helper docker-credential-${helper} (airgap.yaml)` };
+    };
   }
   if (typeof settings.dockerConfig === "string") return environmentCredentials({ env: { ...env, DOCKER_CONFIG: dirname(settings.dockerConfig), REGISTRY_AUTH_FILE: undefined, XDG_RUNTIME_DIR: undefined } });
   return environmentCredentials({ env });

@@ -185,7 +185,8 @@ export class RegistryConnection {
       res = await this.transport.request(this.transportRequest(req, url, authorization));
       if (res.status === 401) {
         const again = await readErrorBody(res);
-        throw await this.auth.authFailed(again, { method: req.method, url, status: 401 });
+        // Fresh credentials and still refused: these credentials have no access to what the request needs.
+        throw await this.auth.authFailed(again, { method: req.method, url, status: 401 }, undefined, req.scopes);
       }
     }
     if (own && authorization === undefined && res.status < 400) this.auth.noteAnonymousSuccess();

@@ -49,7 +49,7 @@ export {
   type CredentialLookupOptions,
   type CredentialLookupResult,
 } from "./credentials.js";
-export type { Credentials, CredentialsProvider, PasswordCredentials, IdentityTokenCredentials } from "./credentials-types.js";
+export { describeCredentials, type Credentials, type CredentialsProvider, type PasswordCredentials, type IdentityTokenCredentials } from "./credentials-types.js";
 export { matchAuthKey, parseAuthKey, decodeAuthEntry, DOCKER_HUB_AUTH_KEY, type AuthFile, type AuthFileEntry } from "./auth-files.js";
 export { parseLinkHeader, nextPageUrl, type LinkValue } from "./link.js";
 export { resolveLocation, withQuery } from "./location.js";

@@ -343,7 +343,7 @@ describe("bearer token flow", () => {
     const client = new RegistryClient({ url: server.url, credentials: { username: "u", password: "wrong-password" }, transport });
     const error = await client.ping().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "REGISTRY_AUTH", temporary: false });
-    expect((error as Error).message).toMatch(new RegExp(`^authentication failed for ${server.host}: incorrect username or password`));
+    expect((error as Error).message).toMatch(new RegExp(`^authentication failed for ${server.host} \\(realm "${server.url}/token"\\): incorrect username or password`));
     expect((error as Error).message).not.toContain("wrong-password");
   });
 });
