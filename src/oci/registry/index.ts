@@ -65,6 +65,7 @@ export {
   type PutManifestResult,
 } from "./manifests.js";
 export type { BlobFetchOptions, BlobHeadResult, BlobOpenResult } from "./blobs.js";
-export { DEFAULT_UPLOAD_LIMITS, type BlobSource, type MountResult, type PushBlobOptions, type PushBlobResult, type UploadLimits, type UploadSession } from "./uploads.js";
+export { DEFAULT_UPLOAD_LIMITS, type BlobSource, type PushBlobOptions, type PushBlobResult, type UploadLimits, type UploadMode } from "./uploads.js";
+export type { MountResult, UploadSession } from "./upload-session.js";
 export type { ListOptions } from "./listing.js";
 export { referrersTag, type ReferrersOptions, type ReferrersResult } from "./referrers.js";

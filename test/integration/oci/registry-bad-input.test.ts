@@ -19,7 +19,7 @@ import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 
 const transport = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, clock: new ManualClock() });
-const limits = { inMemoryLimit: 1024, chunkedThreshold: 64 * 1024, chunkSize: 16 * 1024 };
+const limits = { inMemoryLimit: 1024, chunkSize: 16 * 1024 };
 const images = generateImages("registry-bad-input");
 
 let plain: RunningRegistry;
@@ -47,14 +47,15 @@ function patterned(size: number, salt: number): Buffer {
 
 describe("content that does not match its digest", () => {
   it.each([
-    { strategy: "in memory", size: 800 },
-    { strategy: "streamed monolithic", size: 40_000 },
-    { strategy: "chunked", size: 100_000 },
-  ])("is refused and never committed ($strategy)", async ({ size }) => {
+    { strategy: "in memory", size: 800, mode: "stream" as const },
+    { strategy: "streamed", size: 40_000, mode: "stream" as const },
+    { strategy: "single-shot", size: 40_000, mode: "single-shot" as const },
+    { strategy: "chunked", size: 100_000, mode: "chunked" as const },
+  ])("is refused and never committed ($strategy)", async ({ size, mode }) => {
     const client = plainClient();
     const claimed = patterned(size, 1);
     const actual = patterned(size, 2); // same size, other bytes
-    const error = await client.pushBlob("bad/blob", { digest: sha256Digest(claimed), size }, Readable.from([actual])).catch((e: unknown) => e);
+    const error = await client.pushBlob("bad/blob", { digest: sha256Digest(claimed), size }, Readable.from([actual]), { limits: { mode } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContentVerificationError);
     expect((error as Error).message).toContain(`expected ${sha256Digest(claimed)}`);
     expect(await client.headBlob("bad/blob", sha256Digest(claimed))).toEqual({ found: false });

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { MediaType } from "../../../src/core/media-types.js";
@@ -376,6 +377,61 @@ describe("registries that answer HTML", () => {
     });
     const client = new RegistryClient({ url: site.url, credentials: anonymousCredentials, transport });
     await expect(client.ping()).rejects.toThrow(/HTML page, not the registry API/);
+  });
+});
+
+describe("a streamed upload cut mid-body, on a registry that keeps what it received", () => {
+  it("resumes from the offset the upload status reports: the content is read again up to it, and only the rest is sent", async () => {
+    const blob = Buffer.alloc(300_000);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 131) % 253;
+    const received = new Map<string, Buffer>();
+    let cut = false;
+    const registry = await tinyServer(async (req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const id = url.pathname.split("/").at(-1) ?? "";
+      const range = (): string => `0-${Math.max(0, (received.get(id)?.length ?? 0) - 1)}`;
+      if (req.method === "POST") {
+        received.set("u1", Buffer.alloc(0));
+        res.writeHead(202, { location: "/v2/a/b/blobs/uploads/u1", "content-length": 0 });
+        return void res.end();
+      }
+      if (req.method === "PATCH") {
+        const start = Number((req.headers["content-range"] ?? "0-").split("-")[0]);
+        if (start !== received.get(id)?.length) return json(res, 416, { errors: [{ code: "BLOB_UPLOAD_INVALID", message: "range mismatch" }] });
+        for await (const chunk of req) {
+          received.set(id, Buffer.concat([received.get(id) ?? Buffer.alloc(0), chunk as Buffer]));
+          if (!cut && (received.get(id)?.length ?? 0) >= 100_000) {
+            // The connection breaks; the registry keeps the first 100,000 bytes.
+            cut = true;
+            received.set(id, received.get(id)!.subarray(0, 100_000));
+            return void req.socket.destroy();
+          }
+        }
+        res.writeHead(202, { location: `/v2/a/b/blobs/uploads/${id}`, range: range(), "content-length": 0 });
+        return void res.end();
+      }
+      if (req.method === "GET" && url.pathname.includes("/uploads/")) {
+        res.writeHead(204, { location: `/v2/a/b/blobs/uploads/${id}`, range: range() });
+        return void res.end();
+      }
+      if (req.method === "PUT") {
+        const ok = sha(received.get(id) ?? "") === url.searchParams.get("digest");
+        return ok ? json(res, 201, {}) : json(res, 400, { errors: [{ code: "DIGEST_INVALID", message: "digest mismatch" }] });
+      }
+      json(res, 200, {});
+    });
+    const client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport, limits: { inMemoryLimit: 1024 } });
+    let reopened = 0;
+    const result = await client.pushBlob("a/b", { digest: sha(blob), size: blob.length }, Readable.from([blob.subarray(0, 150_000), blob.subarray(150_000)]), {
+      reopen: async () => (reopened++, Readable.from([blob])),
+    });
+    expect(result).toMatchObject({ method: "streamed", digest: sha(blob) });
+    expect(reopened).toBe(1);
+    expect(received.get("u1")?.equals(blob)).toBe(true);
+    const uploads = registry.seen.filter((s) => s.url.includes("/uploads/"));
+    expect(uploads.map((s) => s.method)).toEqual(["POST", "PATCH", "GET", "PATCH", "PUT"]);
+    expect(uploads.filter((s) => s.method === "PATCH").map((s) => s.headers["content-range"])).toEqual([undefined, `100000-${blob.length - 1}`]);
+    expect(uploads[3]?.headers["content-length"]).toBe(String(blob.length - 100_000));
   });
 });
 

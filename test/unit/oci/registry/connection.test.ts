@@ -4,7 +4,7 @@ import { RegistryError } from "../../../../src/oci/registry/errors.js";
 import { anonymousCredentials } from "../../../../src/oci/registry/credentials.js";
 import type { TransportResponse } from "../../../../src/oci/registry/transport.js";
 import { Transport } from "../../../../src/oci/registry/transport.js";
-import { nextUploadLocation } from "../../../../src/oci/registry/uploads.js";
+import { nextUploadLocation } from "../../../../src/oci/registry/upload-session.js";
 
 describe("registryBaseUrl", () => {
   it("defaults to https and keeps an explicit http://", () => {
