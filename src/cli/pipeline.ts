@@ -20,6 +20,7 @@ import { compareLock, readLockFile, type AirgapLock } from "../lock/index.js";
 import { type SourceOpener } from "../sources/index.js";
 import { problemToDiagnostic, resolveDesired } from "../resolve/index.js";
 import type { Provider } from "../sdk/provider.js";
+import type { Transport } from "../oci/registry/index.js";
 import type { OpenBundle } from "../bundle/read-bundle.js";
 import type { Descriptor } from "../core/oci-types.js";
 import type { DesiredItem } from "../plan/diff.js";
@@ -71,9 +72,9 @@ export async function lockForPlan(session: Session, opener: SourceOpener, option
   return { lock: resolved.lock };
 }
 
-/** Instantiates the provider of every registry the desired state or prune uses. */
-export async function openProviders(session: Session, registries: Iterable<string>, logger: Logger): Promise<Map<string, Provider>> {
-  const oci = createOciToolkit(logger);
+/** Instantiates the provider of every registry the desired state or prune uses, on the command's transport. */
+export async function openProviders(session: Session, registries: Iterable<string>, logger: Logger, transport: Transport): Promise<Map<string, Provider>> {
+  const oci = createOciToolkit({ logger, transport });
   const providers = new Map<string, Provider>();
   for (const name of new Set(registries)) {
     const registry = session.config.registries.get(name);
@@ -116,7 +117,7 @@ export interface Planned {
 export async function makePlan(
   session: Session,
   opener: SourceOpener,
-  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number; bundle?: OpenBundle },
+  options: { signal: AbortSignal; logger: Logger; targets: readonly string[]; refreshLock: boolean; parallelism: number; transport: Transport; bundle?: OpenBundle },
 ): Promise<Planned> {
   checkTargets(session, options.targets);
   const lock = await lockForPlan(session, opener, { signal: options.signal, logger: options.logger, refresh: options.refreshLock, ...(options.bundle ? { bundle: options.bundle } : {}) });
@@ -144,7 +145,7 @@ export async function makePlan(
     outputs = cluster.changes.filter((c) => isSelected(c.address, undefined));
   }
   const items = desired.items.filter((i) => isSelected(i.address, i.registry));
-  const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger);
+  const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger, options.transport);
   const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
   const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
   const plan = diff({

@@ -15,6 +15,17 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of {@link ContentWriter.push}. */
+export interface PushOptions extends CallOptions {
+  /**
+   * Opens the same content again from its start. A writer whose upload was
+   * interrupted after the stream was partly read uses it to restart or resume
+   * instead of failing (a stream is never resent half-read); writers that
+   * need no second read ignore it.
+   */
+  readonly reopen?: () => Promise<Readable>;
+}
+
 /** Read access to content: resolve a tag, check, fetch. */
 export interface ContentReader {
   /** A short human name for errors and events (`127.0.0.1:5000/team/app`, `oci:./mirror`). */
@@ -40,7 +51,7 @@ export interface ContentWriter extends ContentReader {
    * media type. The content is verified while it is written, and nothing is
    * made visible unless it matched.
    */
-  push(descriptor: Descriptor, content: Readable, options?: CallOptions): Promise<void>;
+  push(descriptor: Descriptor, content: Readable, options?: PushOptions): Promise<void>;
   /** Points `tag` at an already pushed manifest. Called last, after all children. */
   tag(descriptor: Descriptor, tag: string, options?: CallOptions): Promise<void>;
   /**

@@ -1,23 +1,36 @@
 /**
- * The OciToolkit handed to providers: registry clients that share the
- * process-wide connection pool, with credentials and TLS from airgap.yaml.
+ * The OciToolkit handed to providers: registry clients on the command's
+ * transport (one connection pool per run), with credentials and TLS from
+ * airgap.yaml. Each client keeps its own concurrency limit.
  */
 import type { Logger } from "../core/logger.js";
-import { RegistryClient, RegistryRepository } from "../oci/registry/index.js";
+import { RegistryClient, RegistryRepository, type Transport } from "../oci/registry/index.js";
 import type { OciToolkit } from "../sdk/provider.js";
 import { credentialsFor, tlsFor } from "./credentials.js";
 
-/** Creates the toolkit; `env` is where `${VAR}`-free credential lookups read from. */
-export function createOciToolkit(logger: Logger, env: Readonly<Record<string, string | undefined>> = process.env): OciToolkit {
+/** What {@link createOciToolkit} needs. */
+export interface OciToolkitOptions {
+  /** The command run's transport: every client of the toolkit shares its connections. The caller closes it. */
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Where credential lookups read `DOCKER_CONFIG`, `HOME` and the like from. Default: the process environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Creates the toolkit for one command run. */
+export function createOciToolkit(options: OciToolkitOptions): OciToolkit {
+  const { transport, logger } = options;
+  const env = options.env ?? process.env;
   return {
-    client(options) {
-      const tls = tlsFor(options.tls);
+    client(settings) {
+      const tls = tlsFor(settings.tls);
       return new RegistryClient({
-        url: options.url,
-        credentials: credentialsFor(options.credentials, env),
+        url: settings.url,
+        transport,
+        credentials: credentialsFor(settings.credentials, env),
         logger,
         ...(tls ? { tls } : {}),
-        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
       });
     },
     repository(client, name) {

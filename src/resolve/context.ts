@@ -104,7 +104,7 @@ export class ResolveContext {
       this.report(pointers, "source-unreachable", subject, `${subject}: ${error.message}`);
       return;
     }
-    if (error instanceof RegistryError && error.code === "REGISTRY_NETWORK") {
+    if (error instanceof RegistryError && (error.code === "REGISTRY_NETWORK" || error.code === "REGISTRY_TLS")) {
       const message = `cannot reach ${error.registry}: ${error.message}`;
       this.unreachable.set(error.registry, message);
       this.report(pointers, "source-unreachable", subject, `${subject}: ${message}`);

@@ -38,10 +38,10 @@ export function registryCredentials(block: Credentials | undefined, options: Reg
   };
   if (block === undefined) return fromFiles(options.lookup);
   if (block.token !== undefined && !block.token.empty) {
-    return staticCredentials({ identityToken: block.token.reveal(), ...(block.username ? { username: block.username } : {}) });
+    return staticCredentials({ identityToken: block.token.reveal(), ...(block.username ? { username: block.username } : {}) }, "airgap.yaml");
   }
   if (block.username !== undefined || block.password !== undefined) {
-    return block.username ? staticCredentials({ username: block.username, password: block.password?.reveal() ?? "" }) : anonymousCredentials;
+    return block.username ? staticCredentials({ username: block.username, password: block.password?.reveal() ?? "" }, "airgap.yaml") : anonymousCredentials;
   }
   if (block.helper !== undefined) {
     const helper = block.helper;
@@ -50,7 +50,9 @@ export function registryCredentials(block: Credentials | undefined, options: Reg
       const host = hostOf(registry);
       let answer = pending.get(host);
       if (answer === undefined) {
-        answer = runCredentialHelper(helper, helperServerUrl(host), { configuredIn: `${options.configuredIn}.helper`, ...(options.lookup.env !== undefined ? { env: options.lookup.env } : {}) });
+        answer = runCredentialHelper(helper, helperServerUrl(host), { configuredIn: `${options.configuredIn}.helper`, ...(options.lookup.env !== undefined ? { env: options.lookup.env } : {}) }).then((found) =>
+          found === undefined ? undefined : { ...found, origin: `credential helper docker-credential-${helper} (airgap.yaml)` },
+        );
         pending.set(host, answer);
       }
       return answer;

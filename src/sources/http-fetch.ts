@@ -13,7 +13,7 @@ import { STATUS_CODES } from "node:http";
 import type { BasicCredentials } from "../config/normalize.js";
 import { redactUrl } from "../core/redact.js";
 import { readAllLimited } from "../oci/verify.js";
-import { sharedTransport, type Transport, type TransportResponse } from "../oci/registry/index.js";
+import type { Transport, TransportResponse } from "../oci/registry/index.js";
 import { headerValue } from "../oci/registry/transport.js";
 import { basicAuthorization } from "./credentials.js";
 import { ResolveError } from "./errors.js";
@@ -53,7 +53,7 @@ function parseUrl(url: string): URL {
 export class HttpFetcher {
   private readonly transport: Transport;
 
-  constructor(transport: Transport = sharedTransport()) {
+  constructor(transport: Transport) {
     this.transport = transport;
   }
 

@@ -25,7 +25,7 @@ import { canonicalRegistryHost, registryApiHost } from "../core/reference.js";
 import { silentLogger } from "../core/logger.js";
 import type { CallOptions, ContentReader } from "../oci/content.js";
 import { OciLayoutDirectory, OciLayoutTar, type LayoutStore } from "../oci/layout/index.js";
-import { RegistryClient, sharedTransport, type CredentialLookupOptions, type CredentialsProvider, type TlsPolicy, type Transport } from "../oci/registry/index.js";
+import { RegistryClient, type CredentialLookupOptions, type CredentialsProvider, type TlsPolicy, type Transport } from "../oci/registry/index.js";
 import { ArchiveDirectory } from "./archive-directory.js";
 import { registryCredentials } from "./credentials.js";
 import { DockerArchive } from "../oci/docker-archive/index.js";
@@ -39,8 +39,8 @@ import { layoutCandidates, LayoutSourceRepository, RegistrySourceRepository, typ
 /** Settings of a {@link SourceOpener}; all optional. */
 export interface SourceOpenerOptions {
   readonly logger?: Logger;
-  /** HTTP transport shared by registry clients and HTTP downloads (default: the process-wide one). */
-  readonly transport?: Transport;
+  /** The command's HTTP transport, shared by registry clients and HTTP downloads (the caller closes it). */
+  readonly transport: Transport;
   /** Where the user's auth files are looked up (tests point this at a temp HOME). */
   readonly credentialLookup?: CredentialLookupOptions;
   /** Where compressed layout archives are expanded (default: the OS temp directory). */
@@ -92,10 +92,10 @@ export class SourceOpener {
 
   private readonly only: SourceOpenerOptions["only"];
 
-  constructor(options: SourceOpenerOptions = {}) {
+  constructor(options: SourceOpenerOptions) {
     this.only = options.only;
     this.logger = options.logger ?? silentLogger;
-    this.transport = options.transport ?? sharedTransport();
+    this.transport = options.transport;
     this.http = new HttpFetcher(this.transport);
     this.lookup = { ...options.credentialLookup, logger: options.credentialLookup?.logger ?? this.logger };
     this.tempDir = options.tempDir;

@@ -7,8 +7,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { classifyRequest } from "./fault-rules.js";
 import type { FaultAction, FaultRule, ProxiedRequest } from "./fault-rules.js";
 
-export { classifyRequest, faults, firstMatch, when } from "./fault-rules.js";
-export type { FaultAction, FaultRule, ProxiedRequest, RequestKind, RequestMatcher } from "./fault-rules.js";
+export { classifyRequest, faults, firstMatch, randomFaults, when } from "./fault-rules.js";
+export type { FaultAction, FaultRule, ProxiedRequest, RandomFaultOptions, RequestKind, RequestMatcher } from "./fault-rules.js";
 
 /** How a proxied exchange ended. */
 export type ProxyOutcome = "pending" | "completed" | "reset" | "client-aborted" | "upstream-error";
@@ -16,6 +16,8 @@ export type ProxyOutcome = "pending" | "completed" | "reset" | "client-aborted" 
 /** One request through the proxy; updated in place until `outcome` is no longer "pending". */
 export interface ProxyRecord extends ProxiedRequest {
   readonly action: FaultAction["kind"];
+  /** The fault applied, with its parameters (status, headers such as Retry-After, …). */
+  readonly fault: FaultAction;
   /** Status sent to the client (undefined when none was sent). */
   status: number | undefined;
   outcome: ProxyOutcome;
@@ -129,6 +131,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const record: ProxyRecord = {
       ...info,
       action: action.kind,
+      fault: action,
       status: undefined,
       outcome: "pending",
       startOrder: ++order,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 
 /** What the proxy does with one request. */
@@ -137,4 +138,75 @@ export function classifyRequest(path: string): { kind: RequestKind; repository: 
     referrers: "referrers",
   };
   return { kind: kinds[m[2] ?? ""] ?? "other", repository: m[1] };
+}
+
+/** Options of {@link randomFaults}. */
+export interface RandomFaultOptions {
+  /** Same seed, same requests: same faults, whatever order concurrent requests arrive in. */
+  readonly seed: string;
+  /** Share of requests answered 500/502/503/504 (e.g. 0.08). Half of them reach the upstream first (a lost answer). */
+  readonly serverErrors: number;
+  /** Share of requests answered 429 with `Retry-After` (e.g. 0.05). */
+  readonly tooManyRequests: number;
+  /** `Retry-After` values (seconds) to pick from. Default `[0, 1]`. */
+  readonly retryAfterSeconds?: readonly number[];
+  /** Requests that may fail; default every request. */
+  readonly match?: RequestMatcher;
+  /**
+   * A request (same method, repository, digest, tag, length and range) fails
+   * at most this many times in a row, so a client that retries a few times
+   * always gets through: the faults are temporary by construction. Default 2.
+   */
+  readonly maxConsecutive?: number;
+}
+
+function unitHash(text: string): number {
+  return createHash("sha256").update(text).digest().readUInt32BE(0) / 0x1_0000_0000;
+}
+
+/**
+ * The identity of a request for {@link randomFaults}: stable across runs
+ * (upload session ids and `_state` tokens left out), distinct per blob.
+ */
+function requestKey(req: ProxiedRequest): string {
+  const [path = "", query = ""] = req.path.split("?");
+  const params = new URLSearchParams(query);
+  const stablePath = req.kind === "blob-upload" ? path.replace(/\/blobs\/uploads\/.*$/, "/blobs/uploads/") : path;
+  const header = (name: string): string => String(req.headers[name] ?? "");
+  return [req.method, stablePath, params.get("digest") ?? "", params.get("mount") ?? "", header("content-length"), header("content-range")].join("\u0000");
+}
+
+/**
+ * A seeded fault injector: each request is answered 5xx or 429 (with
+ * Retry-After) with the given probabilities, decided by a hash of the seed,
+ * the request's identity and how many times that request was seen, so the
+ * same run meets the same faults. 5xx answers are sometimes sent after the
+ * upstream did the work, as a gateway that lost the answer would.
+ */
+export function randomFaults(options: RandomFaultOptions): FaultRule {
+  const seen = new Map<string, number>();
+  const streak = new Map<string, number>();
+  const retryAfter = options.retryAfterSeconds ?? [0, 1];
+  const maxConsecutive = options.maxConsecutive ?? 2;
+  return (req) => {
+    if (options.match !== undefined && !matches(options.match, req)) return undefined;
+    const key = requestKey(req);
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if ((streak.get(key) ?? 0) >= maxConsecutive) {
+      streak.set(key, 0);
+      return undefined;
+    }
+    const roll = unitHash(`${options.seed}\u0000${key}\u0000${n}`);
+    const pick = unitHash(`${options.seed}\u0000pick\u0000${key}\u0000${n}`);
+    let action: FaultAction | undefined;
+    if (roll < options.serverErrors) {
+      const status = [500, 502, 503, 504][Math.floor(pick * 4)] ?? 503;
+      action = faults.status(status, { forward: pick * 8 - Math.floor(pick * 8) >= 0.5 });
+    } else if (roll < options.serverErrors + options.tooManyRequests) {
+      action = faults.tooManyRequests(retryAfter[Math.floor(pick * retryAfter.length)] ?? 0);
+    }
+    streak.set(key, action === undefined ? 0 : (streak.get(key) ?? 0) + 1);
+    return action;
+  };
 }

@@ -23,6 +23,7 @@ import type { View } from "../../ui/view.js";
 import { readLockFile } from "../../lock/index.js";
 import { SourceOpener } from "../../sources/index.js";
 import type { Provider, WriteLock, WriteLockOptions } from "../../sdk/provider.js";
+import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
@@ -50,7 +51,8 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");
   const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
-  const opener = new SourceOpener({ logger: silentLogger, ...(bundle ? { only: bundle.tar } : {}) });
+  const transport = new Transport();
+  const opener = new SourceOpener({ logger: silentLogger, transport, ...(bundle ? { only: bundle.tar } : {}) });
   let providers: ReadonlyMap<string, Provider> | undefined;
   let locks: WriteLock | undefined;
   // Where apply's progress renders: a fresh view after a confirmation prompt closed the first one.
@@ -68,7 +70,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       const lockSha256 = await currentLockSha256(session.lockPath);
       assertSameInputs(file, { configSha256: session.configSha256, ...(lockSha256 && !bundle ? { lockSha256 } : {}), ...(bundle ? { bundleSha256: bundle.sha256 } : {}) }, planPath);
       plan = file.plan;
-      providers = await openProviders(session, plan.changes.flatMap((c) => registryOf(c) ?? []), silentLogger);
+      providers = await openProviders(session, plan.changes.flatMap((c) => registryOf(c) ?? []), silentLogger, transport);
       // Locked before the stale check, so nothing can change the targets between the check and the writes.
       locks = await lockTargets(plan.changes, providers, lockOptions());
       await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism });
@@ -82,6 +84,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
         targets: targetsFlag(parsed.values),
         refreshLock: boolFlag(parsed, "refresh-lock"),
         parallelism,
+        transport,
         ...(bundle ? { bundle } : {}),
       });
       providers = planned.providers;
@@ -114,6 +117,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
     await locks?.release();
     interrupt.dispose();
     await closeAll(providers, opener);
+    await transport.close();
     await bundle?.close();
     await view.close();
     if (progress !== view) await progress.close();

@@ -17,6 +17,7 @@ import { silentLogger } from "../../core/logger.js";
 import { formatBytes } from "../../ui/format/bytes.js";
 import { readLockFile, serializeLock, writeLockFile } from "../../lock/index.js";
 import { SourceOpener } from "../../sources/index.js";
+import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
@@ -56,7 +57,8 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
   if (output === undefined) throw new UsageError("bundle needs -o FILE.tar: where to write the bundle");
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
-  const opener = new SourceOpener({ logger: silentLogger });
+  const transport = new Transport();
+  const opener = new SourceOpener({ logger: silentLogger, transport });
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     const hadLock = (await readLockFile(session.lockPath, "airgap.lock")).found;
@@ -117,6 +119,7 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
   } finally {
     interrupt.dispose();
     await opener.close();
+    await transport.close();
     await view.close();
   }
 }

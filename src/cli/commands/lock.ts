@@ -8,6 +8,7 @@ import { silentLogger } from "../../core/logger.js";
 import { readLockFile, writeLockFile } from "../../lock/index.js";
 import { SourceOpener } from "../../sources/index.js";
 import { problemToDiagnostic, resolveDesired } from "../../resolve/index.js";
+import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
@@ -18,7 +19,8 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
   const parsed = parseCommandArgs("lock", args, { update: { type: "boolean" } }, true);
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
-  const opener = new SourceOpener({ logger: silentLogger });
+  const transport = new Transport();
+  const opener = new SourceOpener({ logger: silentLogger, transport });
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     const previous = await readLockFile(session.lockPath, "airgap.lock");
@@ -46,6 +48,7 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
   } finally {
     interrupt.dispose();
     await opener.close();
+    await transport.close();
     await view.close();
   }
 }

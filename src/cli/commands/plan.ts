@@ -9,6 +9,7 @@ import { silentLogger } from "../../core/logger.js";
 import { hasChanges } from "../../plan/model.js";
 import { createPlanFile, writePlanFile } from "../../plan/plan-file.js";
 import { SourceOpener } from "../../sources/index.js";
+import { Transport } from "../../oci/registry/index.js";
 import { openBundle } from "../../bundle/read-bundle.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
@@ -48,7 +49,8 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
   const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");
   const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
-  const opener = new SourceOpener({ logger: silentLogger, ...(bundle ? { only: bundle.tar } : {}) });
+  const transport = new Transport();
+  const opener = new SourceOpener({ logger: silentLogger, transport, ...(bundle ? { only: bundle.tar } : {}) });
   let planned: Planned | undefined;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
@@ -59,6 +61,7 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
       targets: targetsFlag(parsed.values),
       refreshLock: boolFlag(parsed, "refresh-lock"),
       parallelism: parallelismFlag(stringFlag(parsed, "parallelism")),
+      transport,
     });
     if (planned.warnings.length) view.diagnostics(planned.warnings);
     view.plan(planned.plan);
@@ -89,6 +92,7 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
   } finally {
     interrupt.dispose();
     await closeAll(planned?.providers, opener);
+    await transport.close();
     await bundle?.close();
     await view.close();
   }

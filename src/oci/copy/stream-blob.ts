@@ -31,49 +31,84 @@ class ByteCounter extends Transform {
   }
 }
 
+/** True for an error that only says a stream was cut short by its consumer (our own abandoning of a read). */
+function isPrematureClose(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ABORT_ERR";
+}
+
+/** One read of the source: its stream, its byte counter, and the source's own failure if it had one. */
+interface SourceRead {
+  readonly input: Readable;
+  readonly counter: ByteCounter;
+  failure: unknown;
+}
+
 /**
  * Streams `descriptor` from `source` into `target`; returns the bytes sent.
+ * The target may read the source again (`reopen`) when its upload was
+ * interrupted after the stream was partly read: it then restarts or resumes
+ * instead of failing, and never resends a half-read stream.
+ *
  * A failure is a {@link CopyError} naming the side at fault: an error raised
  * by the source stream (a reset, a digest mismatch) is the source's even
- * when the target's push is what reports it. Aborting destroys both streams
+ * when the target's push is what reports it. Aborting destroys the streams
  * and rejects with the signal's reason.
  */
 export async function streamBlob(source: ContentReader, target: ContentWriter, descriptor: Descriptor, onBytes: (bytes: number) => void, signal?: AbortSignal): Promise<number> {
   const callOptions = signal === undefined ? {} : { signal };
-  let input: Readable;
+  const open = async (): Promise<SourceRead> => {
+    const input = await source.fetch(descriptor, callOptions);
+    const read: SourceRead = { input, counter: new ByteCounter(onBytes), failure: undefined };
+    input.once("error", (error) => {
+      // Cut short because the target let go of it: not the source's fault.
+      if (!isPrematureClose(error)) read.failure ??= error;
+    });
+    pipeline(input, read.counter, () => undefined);
+    return read;
+  };
+  let current: SourceRead;
   try {
-    input = await source.fetch(descriptor, callOptions);
+    current = await open();
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     throw new CopyError({ operation: "fetch", side: "source", location: source.name, descriptor, cause: error });
   }
-  let sourceError: unknown;
-  input.once("error", (error) => {
-    sourceError ??= error;
-  });
-  const counter = new ByteCounter(onBytes);
+  let reopenFailure: unknown;
+  const reopen = async (): Promise<Readable> => {
+    const previous = current;
+    try {
+      current = await open();
+    } catch (error) {
+      reopenFailure = error;
+      throw error;
+    }
+    previous.input.destroy();
+    previous.counter.destroy();
+    return current.counter;
+  };
   // Destroy without an error: the abort reason travels through the signal (rethrown below), and an
   // error event on a stream whose consumer already let go would surface as an uncaught exception.
   const onAbort = (): void => {
-    input.destroy();
-    counter.destroy();
+    current.input.destroy();
+    current.counter.destroy();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
-  pipeline(input, counter, () => undefined);
   try {
-    await target.push(descriptor, counter, callOptions);
+    await target.push(descriptor, current.counter, { ...callOptions, reopen });
   } catch (error) {
-    input.destroy();
-    counter.destroy();
+    current.input.destroy();
+    current.counter.destroy();
     if (signal?.aborted) throw signal.reason;
-    if (sourceError !== undefined) throw new CopyError({ operation: "fetch", side: "source", location: source.name, descriptor, cause: sourceError });
+    const sourceFailure = reopenFailure ?? current.failure;
+    if (sourceFailure !== undefined) throw new CopyError({ operation: "fetch", side: "source", location: source.name, descriptor, cause: sourceFailure });
     throw new CopyError({ operation: "push", side: "target", location: target.name, descriptor, cause: error });
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
   // A target may finish without reading everything (it found the blob already stored): free the source connection.
   // A source error after the target accepted (and, by contract, verified) the bytes is a late reset and harmless.
-  if (!input.readableEnded) input.destroy();
-  if (!counter.readableEnded) counter.destroy();
-  return counter.bytes;
+  if (!current.input.readableEnded) current.input.destroy();
+  if (!current.counter.readableEnded) current.counter.destroy();
+  return current.counter.bytes;
 }

@@ -9,13 +9,12 @@ import type { Logger } from "../../core/logger.js";
 import { silentLogger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
 import { bearerChallenge, hasBasicChallenge, parseWwwAuthenticate, type AuthChallenge } from "./challenge.js";
-import { isPasswordCredentials, type Credentials, type CredentialsProvider } from "./credentials-types.js";
-import { RegistryError, describeErrorBody, isTemporaryStatus, registryMessage, type ParsedErrorBody } from "./errors.js";
+import { describeCredentials, isPasswordCredentials, type Credentials, type CredentialsProvider } from "./credentials-types.js";
+import { RegistryError, describeErrorBody, errorBodyFields, isTemporaryStatus, registryMessage, type ParsedErrorBody } from "./errors.js";
 import { withQuery } from "./location.js";
 import { readBodyText, readErrorBody } from "./response.js";
 import { mergeScopes, scopeKey } from "./scope.js";
-import type { TlsScope } from "./tls.js";
-import { headerValues, type Transport } from "./transport.js";
+import { headerValues, type TransportRequest, type TransportResponse } from "./transport.js";
 
 /** How a registry wants to be authenticated, as learnt from its answers. */
 export type AuthScheme =
@@ -36,16 +35,19 @@ export interface BearerToken {
 /** Lifetime assumed when the token response has no `expires_in` (auth-token.md). */
 export const DEFAULT_TOKEN_LIFETIME_S = 60;
 
+/** Sends a request to a token endpoint (through the registry's transport, TLS policy and limit). */
+export type TokenRequestSender = (req: Pick<TransportRequest, "method" | "url" | "headers" | "body" | "signal">) => Promise<TransportResponse>;
+
 /** Settings of an {@link Authenticator}. */
 export interface AuthenticatorOptions {
   /** Registry host, for messages and credential lookup. */
   readonly registry: string;
-  readonly transport: Transport;
+  readonly send: TokenRequestSender;
   readonly credentials: CredentialsProvider;
-  readonly tls?: TlsScope;
   readonly logger?: Logger;
   /** `client_id` sent to token endpoints (auth-token.md asks for a meaningful value). */
   readonly clientId?: string;
+  /** The clock for token expiry (the transport's). Default `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -97,6 +99,11 @@ function basicHeader(credentials: Credentials): string | undefined {
  * Authenticates requests to one registry. Shared by every repository of a
  * {@link RegistryClient}; tokens are cached per scope set, so pull and push
  * tokens of different repositories do not evict each other.
+ *
+ * A refusal is final for the credentials that got it: the error is kept and
+ * thrown again for later requests that would only be refused the same way,
+ * so one wrong password is one 401 (and one message), not one per image,
+ * and never enough attempts to lock the account.
  */
 export class Authenticator {
   private readonly options: AuthenticatorOptions;
@@ -108,6 +115,10 @@ export class Authenticator {
   private readonly inflight = new Map<string, Promise<BearerToken>>();
   /** Scopes a challenge asked for beyond what the caller named, per scope key. */
   private readonly extraScopes = new Map<string, readonly string[]>();
+  /** The realm of the last challenge (Basic realm name or token endpoint), for messages. */
+  private realm: string | undefined;
+  /** Refusals of the credentials: for every request (`*`, wrong password) or per scope key (no access). */
+  private readonly refusals = new Map<string, RegistryError>();
 
   constructor(options: AuthenticatorOptions) {
     this.options = options;
@@ -133,8 +144,13 @@ export class Authenticator {
   /** Learns the scheme from a challenge without a failed request (the answer of `GET /v2/`). */
   learn(challenges: readonly AuthChallenge[]): void {
     const bearer = bearerChallenge(challenges);
-    if (bearer !== undefined) this.scheme = { kind: "bearer", realm: bearer.realm, service: bearer.service };
-    else if (hasBasicChallenge(challenges)) this.scheme = { kind: "basic" };
+    if (bearer !== undefined) {
+      this.scheme = { kind: "bearer", realm: bearer.realm, service: bearer.service };
+      this.realm = bearer.realm;
+    } else if (hasBasicChallenge(challenges)) {
+      this.scheme = { kind: "basic" };
+      this.realm = challenges.find((c) => c.scheme === "basic")?.params.realm;
+    }
   }
 
   /** The credentials for this registry (looked up once, lazily). */
@@ -149,6 +165,8 @@ export class Authenticator {
    * or the registry is anonymous.
    */
   async authorization(scopes: readonly string[], signal?: AbortSignal): Promise<string | undefined> {
+    const refused = this.refusals.get("*") ?? this.refusals.get(scopeKey(scopes));
+    if (refused !== undefined) throw refused;
     const scheme = this.scheme;
     switch (scheme.kind) {
       case "unknown":
@@ -180,12 +198,12 @@ export class Authenticator {
   ): Promise<UnauthorizedOutcome> {
     const challenges = parseWwwAuthenticate(challengeHeader);
     const bearer = bearerChallenge(challenges);
+    this.learn(challenges);
     const fail = async (why?: string): Promise<UnauthorizedOutcome> => ({
       retry: false,
       error: await this.authFailed(body, request, why),
     });
     if (bearer !== undefined) {
-      this.scheme = { kind: "bearer", realm: bearer.realm, service: bearer.service };
       const key = scopeKey(scopes);
       const extra = bearer.scopes.length > 0 ? mergeScopes(this.extraScopes.get(key) ?? [], bearer.scopes) : this.extraScopes.get(key);
       if (extra !== undefined) this.extraScopes.set(key, extra);
@@ -198,9 +216,8 @@ export class Authenticator {
       return { retry: true };
     }
     if (hasBasicChallenge(challenges)) {
-      this.scheme = { kind: "basic" };
       const credentials = await this.credentials();
-      if (credentials === undefined) return fail("no credentials are configured for this registry");
+      if (credentials === undefined) return fail();
       if (sent !== undefined && sent.startsWith("Basic ")) return fail();
       if (basicHeader(credentials) === undefined) return fail("the registry wants a username and password, but only an identity token is configured");
       return { retry: true };
@@ -208,23 +225,33 @@ export class Authenticator {
     return fail(challenges.length === 0 ? "the registry sent no WWW-Authenticate challenge" : `unsupported authentication scheme "${challenges[0]?.scheme ?? ""}"`);
   }
 
-  /** The "authentication failed for <registry>: <registry's own message>" error. */
-  async authFailed(body: ParsedErrorBody, request: { readonly method: string; readonly url: URL; readonly status: number }, why?: string): Promise<RegistryError> {
+  /**
+   * The "authentication failed for <registry> (realm …): <registry's own
+   * message>; tried <credentials by kind and origin>" error, remembered so
+   * that later requests fail with it without asking again. `scopes` limits
+   * the refusal to those scopes (a token without access to one repository);
+   * without it the credentials themselves were refused.
+   */
+  async authFailed(body: ParsedErrorBody, request: { readonly method: string; readonly url: URL; readonly status: number }, why?: string, scopes?: readonly string[]): Promise<RegistryError> {
     const credentials = await this.credentials().catch(() => undefined);
-    const hint = why ?? (credentials === undefined ? "no credentials are configured for this registry" : undefined);
+    const hint = why;
     // A HEAD answer has no body: say what happened instead of "no message".
     const own =
       body.kind !== "empty" ? registryMessage(body) : credentials === undefined ? "authentication required" : `the registry refused the credentials (HTTP ${request.status})`;
-    return new RegistryError({
+    const realm = this.realm !== undefined ? ` (realm "${this.realm}")` : "";
+    const error = new RegistryError({
       code: "REGISTRY_AUTH",
-      message: `authentication failed for ${this.options.registry}: ${own}${hint !== undefined ? ` (${hint})` : ""}`,
+      message: `authentication failed for ${this.options.registry}${realm}: ${own}${hint !== undefined ? ` (${hint})` : ""}; tried ${describeCredentials(credentials)}`,
       registry: this.options.registry,
       method: request.method,
       url: redactUrl(request.url),
       status: request.status,
-      errors: body.kind === "oci" ? body.errors : [],
+      ...errorBodyFields(body),
       temporary: false,
     });
+    // Basic credentials are the same for every request; a bearer token is refused per scope set.
+    this.refusals.set(scopes === undefined || this.scheme.kind !== "bearer" ? "*" : scopeKey(scopes), error);
+    return error;
   }
 
   /** A cached token for the scopes, or a new one; concurrent callers share one refresh. */
@@ -280,19 +307,17 @@ export class Authenticator {
       headers["content-type"] = "application/x-www-form-urlencoded";
     }
     const method = body !== undefined ? "POST" : "GET";
-    const res = await this.options.transport.request({
+    const res = await this.options.send({
       method,
       url,
       headers,
       ...(body !== undefined ? { body } : {}),
       ...(signal !== undefined ? { signal } : {}),
-      ...(this.options.tls !== undefined ? { tls: this.options.tls } : {}),
-      registry: this.options.registry,
     });
     const endpoint = redactUrl(realm);
     if (res.status === 401 || res.status === 403) {
       const parsed = await readErrorBody(res);
-      throw await this.authFailed(parsed, { method, url: realm, status: res.status }, credentials === undefined ? "no credentials are configured for this registry" : `token endpoint ${endpoint} refused the credentials`);
+      throw await this.authFailed(parsed, { method, url: realm, status: res.status }, credentials === undefined ? `token endpoint ${endpoint} refused anonymous access` : `token endpoint ${endpoint} refused the credentials`);
     }
     if (res.status !== 200) {
       const parsed = await readErrorBody(res);
@@ -303,9 +328,8 @@ export class Authenticator {
         method,
         url: endpoint,
         status: res.status,
-        errors: parsed.kind === "oci" ? parsed.errors : [],
+        ...errorBodyFields(parsed),
         temporary: isTemporaryStatus(res.status),
-        ...(parsed.kind === "html" || parsed.kind === "text" || parsed.kind === "json" ? { bodyExcerpt: parsed.excerpt } : {}),
       });
     }
     const text = await readBodyText(res, 1024 * 1024, `token from ${endpoint}`);

@@ -28,7 +28,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
  * HTTP-date. Returns milliseconds to wait (0 for a date in the past), or
  * undefined when absent or unparseable.
  */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
   if (text === "") return undefined;
@@ -55,23 +55,4 @@ export function backoffDelay(retry: number, policy: Pick<RetryPolicy, "baseDelay
 export function retryDelay(retry: number, policy: RetryPolicy, retryAfterMs: number | undefined, random?: () => number): number {
   if (retryAfterMs !== undefined) return retryAfterMs;
   return backoffDelay(retry, policy, random);
-}
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -9,14 +9,14 @@ import type { Digest } from "../../core/digest.js";
 import { parseDigest } from "../../core/digest.js";
 import { redactUrl } from "../../core/redact.js";
 import { ContentVerificationError, VerifyingStream } from "../verify.js";
-import { backoffDelay, sleep } from "./backoff.js";
 import type { RegistryConnection } from "./connection.js";
 import { RegistryError } from "./errors.js";
 import type { CallSignal } from "./manifests.js";
 import { checkDigest, checkRepository } from "./names.js";
 import { discard, responseError } from "./response.js";
 import { repositoryScope } from "./scope.js";
-import { headerValue, isRetryableNetworkError, networkErrorCode, type TransportResponse } from "./transport.js";
+import { isRetryableNetworkError, networkErrorCode } from "./network-errors.js";
+import { headerValue, type TransportResponse } from "./transport.js";
 
 /** HEAD outcome for a blob. */
 export type BlobHeadResult = { readonly found: true; readonly size: number | undefined; readonly digest: Digest | undefined } | { readonly found: false };
@@ -80,7 +80,8 @@ export async function openBlob(
   const path = `/v2/${repository}/blobs/${digest}`;
   const scopes = [repositoryScope(repository, ["pull"])];
   const signalPart = options.signal !== undefined ? { signal: options.signal } : {};
-  const first = await conn.send({ method: "GET", url: path, scopes, ...signalPart });
+  // Streamed: the body feeds a consumer (an upload) that may wait on this client's other requests.
+  const first = await conn.send({ method: "GET", url: path, scopes, streamed: true, ...signalPart });
   if (first.status === 404) {
     await discard(first);
     return { found: false };
@@ -134,9 +135,9 @@ export async function openBlob(
           resumes++;
           res.body.destroy();
           conn.logger.log("debug", "resuming blob download", { registry: conn.registry, repository, digest, offset, resume: resumes, error: networkErrorCode(error) ?? "" });
-          await sleep(backoffDelay(resumes, conn.transport.retry), options.signal);
+          await conn.transport.sleep(conn.transport.retryDelay(resumes), options.signal);
           if (total !== undefined && offset >= total) return; // everything arrived; the break came after the last byte
-          res = await conn.send({ method: "GET", url: path, headers: { range: `bytes=${offset}-` }, scopes, ...signalPart });
+          res = await conn.send({ method: "GET", url: path, headers: { range: `bytes=${offset}-` }, scopes, streamed: true, ...signalPart });
           if (res.status === 206) {
             const start = parseContentRangeStart(headerValue(res.headers, "content-range"));
             if (start !== undefined && start !== offset) {

@@ -20,19 +20,8 @@ import {
   type PutManifestResult,
 } from "./manifests.js";
 import { listReferrers, type ReferrersOptions, type ReferrersResult } from "./referrers.js";
-import {
-  DEFAULT_UPLOAD_LIMITS,
-  cancelUpload,
-  mountBlob,
-  pushBlob,
-  startUpload,
-  type BlobSource,
-  type MountResult,
-  type PushBlobOptions,
-  type PushBlobResult,
-  type UploadLimits,
-  type UploadSession,
-} from "./uploads.js";
+import { cancelUpload, mountBlob, startUpload, type MountResult, type UploadSession } from "./upload-session.js";
+import { DEFAULT_UPLOAD_LIMITS, pushBlob, type BlobSource, type PushBlobOptions, type PushBlobResult, type UploadLimits } from "./uploads.js";
 
 /** Limits of one client; every field optional. */
 export interface RegistryLimits extends UploadLimits {
@@ -40,7 +29,12 @@ export interface RegistryLimits extends UploadLimits {
   readonly maxBlobResumes: number;
 }
 
-/** Settings of a {@link RegistryClient}. */
+/**
+ * Settings of a {@link RegistryClient}: `url` and the command's `transport`
+ * are required; `concurrency` is this client's own per-host limit;
+ * `limits.mode` picks how large blobs are uploaded (`stream`, `chunked`,
+ * `single-shot` for ECR).
+ */
 export interface RegistryClientOptions extends RegistryEndpointOptions {
   readonly limits?: Partial<RegistryLimits>;
 }
@@ -106,7 +100,7 @@ export class RegistryClient {
     return openBlob(this.connection, repository, expected, { maxResumes: this.limits.maxBlobResumes, ...options });
   }
 
-  /** Uploads a blob (mount first when `mountFrom` is given), verified while sent. */
+  /** Uploads a blob (mount first when `mountFrom` is given), verified while sent; survives temporary failures (see uploads.ts). */
   pushBlob(repository: string, descriptor: { readonly digest: string; readonly size: number }, source: BlobSource, options: PushBlobOptions = {}): Promise<PushBlobResult> {
     return pushBlob(this.connection, repository, descriptor, source, { ...options, limits: { ...this.limits, ...options.limits } });
   }

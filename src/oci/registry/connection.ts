@@ -1,8 +1,8 @@
 /**
- * One registry endpoint: its base URL, TLS scope and authenticator on top of
- * the shared transport. Every distribution API call goes through
- * {@link RegistryConnection.send}, which attaches credentials only to the
- * registry's own origin and answers 401 challenges.
+ * One registry endpoint: its base URL, TLS scope, authenticator and request
+ * limit, on top of the command's transport. Every distribution API call goes
+ * through {@link RegistryConnection.send}, which attaches credentials only to
+ * the registry's own origin and answers 401 challenges.
  */
 import type { Logger } from "../../core/logger.js";
 import { silentLogger } from "../../core/logger.js";
@@ -13,8 +13,9 @@ import { environmentCredentials, staticCredentials } from "./credentials.js";
 import type { Credentials, CredentialsProvider } from "./credentials-types.js";
 import { RegistryError } from "./errors.js";
 import { discard, readErrorBody, responseError } from "./response.js";
+import { HostLimiter } from "./limiter.js";
 import type { TlsPolicy, TlsScope } from "./tls.js";
-import { headerValue, isReplayableBody, sharedTransport, type HttpMethod, type RequestBody, type Transport, type TransportResponse } from "./transport.js";
+import { headerValue, isReplayableBody, type HttpMethod, type RequestBody, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 
 /** Settings of one registry endpoint. */
 export interface RegistryEndpointOptions {
@@ -28,9 +29,12 @@ export interface RegistryEndpointOptions {
   /** Explicit credentials or a provider; default: the user's docker/containers auth files, consulted on the first challenge. */
   readonly credentials?: Credentials | CredentialsProvider;
   readonly logger?: Logger;
-  /** Default: the process-wide {@link sharedTransport}. */
-  readonly transport?: Transport;
-  /** Requests in flight to this registry's host (default: the transport's, 6). */
+  /** The command's transport (connection pools, clock, retries); one per run, shared by every client. */
+  readonly transport: Transport;
+  /**
+   * Requests in flight per host for THIS client (default: the transport's,
+   * 6). Another client of the same registry keeps its own limit.
+   */
   readonly concurrency?: number;
 }
 
@@ -54,6 +58,8 @@ export interface RegistrySendRequest {
   readonly scopes: readonly string[];
   readonly signal?: AbortSignal;
   readonly retry?: boolean;
+  /** The response body is streamed to a consumer (blob downloads); see {@link TransportRequest.streamed}. */
+  readonly streamed?: boolean;
 }
 
 /**
@@ -97,20 +103,22 @@ export class RegistryConnection {
   readonly logger: Logger;
   readonly auth: Authenticator;
   readonly tls: TlsScope | undefined;
+  /** This client's own per-host request limit. */
+  readonly limiter: HostLimiter;
 
   constructor(options: RegistryEndpointOptions) {
     this.baseUrl = registryBaseUrl(options.url);
     this.registry = registryDisplayName(this.baseUrl);
-    this.transport = options.transport ?? sharedTransport();
+    this.transport = options.transport;
     this.logger = options.logger ?? silentLogger;
     this.tls = options.tls !== undefined ? { hostname: this.baseUrl.hostname, policy: options.tls } : undefined;
-    if (options.concurrency !== undefined) this.transport.setHostLimit(this.baseUrl.host, options.concurrency);
+    this.limiter = new HostLimiter(options.concurrency ?? this.transport.defaultConcurrency);
     this.auth = new Authenticator({
       registry: this.registry,
-      transport: this.transport,
+      send: (req) => this.transport.request({ ...req, ...(this.tls !== undefined ? { tls: this.tls } : {}), limiter: this.limiter, registry: this.registry }),
       credentials: credentialsProvider(options.credentials, this.logger),
-      ...(this.tls !== undefined ? { tls: this.tls } : {}),
       logger: this.logger,
+      now: () => this.transport.clock.now(),
     });
   }
 
@@ -177,7 +185,8 @@ export class RegistryConnection {
       res = await this.transport.request(this.transportRequest(req, url, authorization));
       if (res.status === 401) {
         const again = await readErrorBody(res);
-        throw await this.auth.authFailed(again, { method: req.method, url, status: 401 });
+        // Fresh credentials and still refused: these credentials have no access to what the request needs.
+        throw await this.auth.authFailed(again, { method: req.method, url, status: 401 }, undefined, req.scopes);
       }
     }
     if (own && authorization === undefined && res.status < 400) this.auth.noteAnonymousSuccess();
@@ -191,6 +200,7 @@ export class RegistryConnection {
       url: this.url("/v2/"),
       ...(signal !== undefined ? { signal } : {}),
       ...(this.tls !== undefined ? { tls: this.tls } : {}),
+      limiter: this.limiter,
       registry: this.registry,
     });
     if (res.status === 401) this.auth.learn(parseWwwAuthenticate(challengeHeader(res.headers)));
@@ -198,7 +208,7 @@ export class RegistryConnection {
     await discard(res);
   }
 
-  private transportRequest(req: RegistrySendRequest, url: URL, authorization: string | undefined): Parameters<Transport["request"]>[0] {
+  private transportRequest(req: RegistrySendRequest, url: URL, authorization: string | undefined): TransportRequest {
     return {
       method: req.method,
       url,
@@ -207,6 +217,8 @@ export class RegistryConnection {
       ...(req.signal !== undefined ? { signal: req.signal } : {}),
       ...(this.tls !== undefined ? { tls: this.tls } : {}),
       ...(req.retry !== undefined ? { retry: req.retry } : {}),
+      ...(req.streamed !== undefined ? { streamed: req.streamed } : {}),
+      limiter: this.limiter,
       registry: this.registry,
     };
   }

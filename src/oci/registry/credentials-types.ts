@@ -7,12 +7,16 @@
 export interface PasswordCredentials {
   readonly username: string;
   readonly password: string;
+  /** Where they came from, for messages (`airgap.yaml`, `docker config /home/u/.docker/config.json`); never a secret. */
+  readonly origin?: string;
 }
 
 /** An OAuth2 refresh ("identity") token from `docker login` with an identity provider. */
 export interface IdentityTokenCredentials {
   readonly identityToken: string;
   readonly username?: string;
+  /** Where it came from, for messages; never a secret. */
+  readonly origin?: string;
 }
 
 /** What authenticates airgap to one registry. */
@@ -34,4 +38,15 @@ export function isPasswordCredentials(credentials: Credentials): credentials is 
 export function credentialSecrets(credentials: Credentials | undefined): string[] {
   if (credentials === undefined) return [];
   return isPasswordCredentials(credentials) ? [credentials.password] : [credentials.identityToken];
+}
+
+/**
+ * Which credentials were used, by kind and origin and never by secret, for
+ * messages such as "tried username "alice" from airgap.yaml".
+ */
+export function describeCredentials(credentials: Credentials | undefined): string {
+  if (credentials === undefined) return "anonymous access (no credentials are configured for this registry)";
+  const from = credentials.origin !== undefined ? ` from ${credentials.origin}` : "";
+  if (isPasswordCredentials(credentials)) return `username "${credentials.username}"${from}`;
+  return `an identity token${credentials.username !== undefined ? ` of "${credentials.username}"` : ""}${from}`;
 }

@@ -77,6 +77,7 @@ async function readAuthFile(path: string): Promise<AuthFile | undefined> {
 async function lookupInFile(
   file: AuthFile,
   path: string,
+  label: string,
   host: string,
   repository: string | undefined,
   options: CredentialLookupOptions,
@@ -88,7 +89,7 @@ async function lookupInFile(
     const helper = helpers[helperKey];
     if (helper !== undefined && helper !== "") {
       const credentials = await runCredentialHelper(helper, helperServerUrl(host), { env, configuredIn: `${path} credHelpers["${helperKey}"]` });
-      return credentials === undefined ? undefined : { credentials, source: `credential helper docker-credential-${helper} (${path})` };
+      return credentials === undefined ? undefined : { credentials, source: `credential helper docker-credential-${helper} (${label})` };
     }
   }
   const auths = file.auths ?? {};
@@ -97,11 +98,11 @@ async function lookupInFile(
     const entry = auths[authKey];
     const decoded = entry === undefined ? { kind: "empty" as const } : decodeAuthEntry(entry);
     if (decoded.kind === "invalid") throw new CredentialsError(`${path}: the entry for "${authKey}" is unusable: ${decoded.reason}`);
-    if (decoded.kind === "credentials") return { credentials: decoded.credentials, source: `${path} auths["${authKey}"]` };
+    if (decoded.kind === "credentials") return { credentials: decoded.credentials, source: `${label} auths["${authKey}"]` };
   }
   if (file.credsStore !== undefined && file.credsStore !== "") {
     const credentials = await runCredentialHelper(file.credsStore, helperServerUrl(host), { env, configuredIn: `${path} credsStore` });
-    if (credentials !== undefined) return { credentials, source: `credential helper docker-credential-${file.credsStore} (${path})` };
+    if (credentials !== undefined) return { credentials, source: `credential helper docker-credential-${file.credsStore} (${label})` };
   }
   return undefined;
 }
@@ -117,10 +118,12 @@ export async function lookupCredentials(host: string, options: CredentialLookupO
     const file = await readAuthFile(location.path);
     searched.push(location.path);
     if (file === undefined) continue;
-    const hit = await lookupInFile(file, location.path, host, options.repository, options);
+    const label = location.kind === "docker" ? `docker config ${location.path}` : `containers auth file ${location.path}`;
+    const hit = await lookupInFile(file, location.path, label, host, options.repository, options);
     if (hit !== undefined) {
       (options.logger ?? silentLogger).log("debug", "registry credentials found", { registry: host, source: hit.source });
-      return { found: true, ...hit };
+      // The origin travels with the credentials, so a refusal can say which ones were tried.
+      return { found: true, credentials: { ...hit.credentials, origin: hit.source }, source: hit.source };
     }
   }
   return { found: false, searched };
@@ -145,9 +148,13 @@ export function environmentCredentials(options: CredentialLookupOptions = {}): C
   };
 }
 
-/** A provider that always answers the same credentials (explicit settings from airgap.yaml). */
-export function staticCredentials(credentials: Credentials | undefined): CredentialsProvider {
-  return () => Promise.resolve(credentials);
+/**
+ * A provider that always answers the same credentials (explicit settings
+ * from airgap.yaml); `origin` names where they were written, for messages.
+ */
+export function staticCredentials(credentials: Credentials | undefined, origin?: string): CredentialsProvider {
+  const answer = credentials !== undefined && origin !== undefined && credentials.origin === undefined ? { ...credentials, origin } : credentials;
+  return () => Promise.resolve(answer);
 }
 
 /** No credentials: every request is anonymous. */

@@ -18,9 +18,10 @@ export interface OciErrorEntry {
  * - `REGISTRY_HTTP`: the registry answered with an unexpected status;
  * - `REGISTRY_AUTH`: credentials are missing or were refused;
  * - `REGISTRY_NETWORK`: the connection failed (after retries);
+ * - `REGISTRY_TLS`: the registry's certificate was refused (the message names the setting that fixes it);
  * - `REGISTRY_PROTOCOL`: the answer was unusable (no Location, a redirect loop, a digest that does not match).
  */
-export type RegistryErrorCode = "REGISTRY_HTTP" | "REGISTRY_AUTH" | "REGISTRY_NETWORK" | "REGISTRY_PROTOCOL";
+export type RegistryErrorCode = "REGISTRY_HTTP" | "REGISTRY_AUTH" | "REGISTRY_NETWORK" | "REGISTRY_TLS" | "REGISTRY_PROTOCOL";
 
 /** What {@link RegistryError} is built from; `url` must already be redacted. */
 export interface RegistryErrorInit {
@@ -33,14 +34,18 @@ export interface RegistryErrorInit {
   readonly errors?: readonly OciErrorEntry[];
   readonly temporary: boolean;
   readonly bodyExcerpt?: string;
+  /** The message of a JSON body that is not the OCI envelope (token servers' `details`, `error`). */
+  readonly bodyMessage?: string;
   readonly retryAfterMs?: number;
   readonly cause?: unknown;
 }
 
 /**
  * A failed exchange with a registry. Carries everything an operator needs to
- * act: the HTTP status, the registry's own error codes and messages, the
- * request (method and redacted URL), and whether retrying later may help.
+ * act as fields, not only in the message: the HTTP status, the registry's own
+ * error code and message as it wrote them, the request (method and redacted
+ * URL), and whether retrying later may help. Wrappers (CopyError) keep it as
+ * their `cause`, so these facts reach the change-failed event intact.
  */
 export class RegistryError extends AirgapError {
   declare readonly code: RegistryErrorCode;
@@ -59,6 +64,14 @@ export class RegistryError extends AirgapError {
   readonly bodyExcerpt: string | undefined;
   /** The registry's requested wait, when it sent Retry-After. */
   readonly retryAfterMs: number | undefined;
+  /** The registry's own error code: the first `errors[].code` of its answer (`MANIFEST_BLOB_UNKNOWN`, `DENIED`). */
+  readonly registryCode: string | undefined;
+  /**
+   * The registry's own words, as it wrote them: the `errors[].message`s of its
+   * answer (joined by "; "), else the message of another JSON body, else an
+   * excerpt of a text or HTML body; undefined when it said nothing.
+   */
+  readonly registryMessage: string | undefined;
 
   constructor(init: RegistryErrorInit) {
     super(init.code, init.message, init.cause !== undefined ? { cause: init.cause } : undefined);
@@ -70,6 +83,9 @@ export class RegistryError extends AirgapError {
     this.temporary = init.temporary;
     this.bodyExcerpt = init.bodyExcerpt;
     this.retryAfterMs = init.retryAfterMs;
+    this.registryCode = this.errors[0]?.code;
+    const ociMessages = this.errors.map((e) => e.message).filter((m) => m !== "");
+    this.registryMessage = ociMessages.length > 0 ? ociMessages.join("; ") : (init.bodyMessage ?? init.bodyExcerpt);
   }
 
   /** True when the registry reported the given OCI error code (e.g. `MANIFEST_BLOB_UNKNOWN`). */
@@ -176,6 +192,21 @@ export function registryMessage(body: ParsedErrorBody): string {
       return "no message";
     default:
       return describeErrorBody(body);
+  }
+}
+
+/** The fields of a {@link RegistryError} that describe the body of the answer. */
+export function errorBodyFields(body: ParsedErrorBody): Pick<RegistryErrorInit, "errors" | "bodyExcerpt" | "bodyMessage"> {
+  switch (body.kind) {
+    case "oci":
+      return { errors: body.errors };
+    case "json":
+      return { bodyExcerpt: body.excerpt, ...(body.message !== undefined ? { bodyMessage: body.message } : {}) };
+    case "html":
+    case "text":
+      return { bodyExcerpt: body.excerpt };
+    case "empty":
+      return {};
   }
 }
 

@@ -8,7 +8,7 @@ import type { Digest } from "../../core/digest.js";
 import { AirgapError } from "../../core/errors.js";
 import { MANIFEST_MEDIA_TYPES } from "../../core/media-types.js";
 import type { Descriptor } from "../../core/oci-types.js";
-import type { CallOptions, ContentWriter } from "../content.js";
+import type { CallOptions, ContentWriter, PushOptions } from "../content.js";
 import { ContentVerificationError, MANIFEST_SIZE_LIMIT, VerifyingStream, readAllLimited } from "../verify.js";
 import type { RegistryClient } from "./client.js";
 import { RegistryError } from "./errors.js";
@@ -140,7 +140,7 @@ export class RegistryRepository implements ContentWriter {
    * by digest; a blob is uploaded through a verifying stream. Nothing is
    * committed unless the bytes match the descriptor.
    */
-  async push(descriptor: Descriptor, content: Readable, options: CallOptions = {}): Promise<void> {
+  async push(descriptor: Descriptor, content: Readable, options: PushOptions = {}): Promise<void> {
     if (isManifestMediaType(descriptor.mediaType)) {
       const what = `manifest ${this.name}@${descriptor.digest}`;
       if (descriptor.size > MANIFEST_SIZE_LIMIT) {
@@ -150,7 +150,7 @@ export class RegistryRepository implements ContentWriter {
       const verifier = new VerifyingStream({ digest: descriptor.digest, size: descriptor.size, name: what });
       pipeline(content, verifier, () => undefined);
       const bytes = await readAllLimited(verifier, MANIFEST_SIZE_LIMIT, what);
-      await this.client.putManifest(this.repository, descriptor.digest, bytes, descriptor.mediaType, options);
+      await this.client.putManifest(this.repository, descriptor.digest, bytes, descriptor.mediaType, options.signal !== undefined ? { signal: options.signal } : {});
       this.manifests.set(descriptor.digest, bytes);
       return;
     }

@@ -4,8 +4,7 @@
  */
 import { redactUrl } from "../../core/redact.js";
 import { readAllLimited } from "../verify.js";
-import { parseRetryAfter } from "./backoff.js";
-import { RegistryError, describeErrorBody, isTemporaryStatus, parseErrorBody, type ParsedErrorBody, type RegistryErrorCode } from "./errors.js";
+import { RegistryError, describeErrorBody, errorBodyFields, isTemporaryStatus, parseErrorBody, type ParsedErrorBody, type RegistryErrorCode } from "./errors.js";
 import { headerValue, type TransportResponse } from "./transport.js";
 
 /** Error bodies are read up to this size; the rest is discarded. */
@@ -59,7 +58,7 @@ export async function responseError(res: TransportResponse, context: ResponseErr
 /** As {@link responseError}, for a body that was already read. */
 export function errorFromParsed(res: TransportResponse, body: ParsedErrorBody, context: ResponseErrorContext): RegistryError {
   const url = redactUrl(res.url);
-  const retryAfterMs = parseRetryAfter(headerValue(res.headers, "retry-after"));
+  const retryAfterMs = res.retryAfterMs;
   const prefix = context.action !== undefined ? `${context.action}: ` : "";
   const attempts = res.attempts > 1 ? ` (after ${res.attempts} attempts)` : "";
   const wait = res.status === 429 && retryAfterMs !== undefined ? ` (the registry asks to retry after ${Math.ceil(retryAfterMs / 1000)} s)` : "";
@@ -70,9 +69,8 @@ export function errorFromParsed(res: TransportResponse, body: ParsedErrorBody, c
     method: context.method,
     url,
     status: res.status,
-    errors: body.kind === "oci" ? body.errors : [],
+    ...errorBodyFields(body),
     temporary: isTemporaryStatus(res.status),
-    ...(body.kind === "html" || body.kind === "text" || body.kind === "json" ? { bodyExcerpt: body.excerpt } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }

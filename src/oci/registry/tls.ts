@@ -1,12 +1,14 @@
 /**
- * Connection pools per TLS policy. One keep-alive `Agent` serves every
- * registry with default TLS; a registry with its own CA file or with
- * verification disabled gets a separate Agent, used only for that registry's
- * host, so its settings can never weaken the connections to any other host.
+ * Connection pools per TLS policy, owned by one {@link Transport}. One
+ * keep-alive `Agent` serves every registry with default TLS; a registry with
+ * its own CA file or with verification disabled gets a separate Agent, used
+ * only for that registry's host, so its settings can never weaken the
+ * connections to any other host. Nothing here is process-wide: two
+ * transports never share an Agent, a CA or a connection.
  */
 import { readFile } from "node:fs/promises";
-import { createSecureContext, rootCertificates } from "node:tls";
-import { Agent } from "undici";
+import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import { Agent, buildConnector } from "undici";
 import { UsageError } from "../../core/errors.js";
 
 /** TLS settings of one registry (airgap.yaml `tls`); never global. */
@@ -34,19 +36,12 @@ export interface TlsScope {
 const AGENT_OPTIONS = {
   keepAliveTimeout: 30_000,
   keepAliveMaxTimeout: 120_000,
-  connectTimeout: 30_000,
 } as const;
 
-let defaultAgent: Agent | undefined;
-const policyAgents = new Map<string, Promise<Agent>>();
+const CONNECT_TIMEOUT_MS = 30_000;
 
-/** The process-wide Agent for default TLS (and plain HTTP). */
-export function getDefaultAgent(): Agent {
-  defaultAgent ??= new Agent(AGENT_OPTIONS);
-  return defaultAgent;
-}
-
-function isDefaultPolicy(policy: TlsPolicy | undefined): boolean {
+/** True when a policy changes nothing about the default trust. */
+export function isDefaultPolicy(policy: TlsPolicy | undefined): boolean {
   return policy === undefined || (policy.caFile === undefined && policy.ca === undefined && policy.insecureSkipVerify !== true);
 }
 
@@ -54,7 +49,7 @@ function policyKey(policy: TlsPolicy): string {
   return JSON.stringify([policy.caFile ?? null, policy.ca ?? null, policy.insecureSkipVerify === true]);
 }
 
-async function createPolicyAgent(policy: TlsPolicy): Promise<Agent> {
+async function secureContextFor(policy: TlsPolicy): Promise<SecureContext | undefined> {
   const extra: string[] = [];
   if (policy.caFile !== undefined) {
     try {
@@ -66,46 +61,74 @@ async function createPolicyAgent(policy: TlsPolicy): Promise<Agent> {
   if (policy.ca !== undefined) extra.push(policy.ca);
   // Extra CAs add to the system roots instead of replacing them. The context is built once:
   // passing `ca` per connection would parse every root certificate on each TLS handshake.
-  const secureContext = extra.length > 0 ? createSecureContext({ ca: [...rootCertificates, ...extra] }) : undefined;
-  return new Agent({
-    ...AGENT_OPTIONS,
-    connect: {
-      ...(secureContext !== undefined ? { secureContext } : {}),
-      rejectUnauthorized: policy.insecureSkipVerify !== true,
-    },
-  });
+  return extra.length > 0 ? createSecureContext({ ca: [...rootCertificates, ...extra] }) : undefined;
 }
 
 /**
- * The Agent for a request URL: the scope's policy Agent when the URL's host
- * is the scope's host and the policy is not the default, else the default Agent.
+ * The Agents of one transport. `onConnect` is told about every TCP (or TLS)
+ * connection opened, with its `host:port`, so the transport can count them.
  */
-export async function agentFor(url: URL, scope: TlsScope | undefined): Promise<Agent> {
-  if (scope === undefined || isDefaultPolicy(scope.policy) || url.protocol !== "https:" || url.hostname !== scope.hostname) {
-    return getDefaultAgent();
-  }
-  const key = policyKey(scope.policy);
-  let agent = policyAgents.get(key);
-  if (agent === undefined) {
-    agent = createPolicyAgent(scope.policy);
-    policyAgents.set(key, agent);
-    agent.catch(() => policyAgents.delete(key));
-  }
-  return agent;
-}
+export class AgentPool {
+  private readonly onConnect: (host: string) => void;
+  private defaultAgent: Agent | undefined;
+  private readonly policyAgents = new Map<string, Promise<Agent>>();
+  private closed = false;
 
-/** Closes every pooled connection (at the end of a CLI run; tests). Agents are recreated on next use. */
-export async function closeAgents(): Promise<void> {
-  const agents: Agent[] = [];
-  if (defaultAgent !== undefined) agents.push(defaultAgent);
-  defaultAgent = undefined;
-  for (const pending of policyAgents.values()) {
-    try {
-      agents.push(await pending);
-    } catch {
-      // A policy whose CA file failed to load has no Agent to close.
-    }
+  constructor(onConnect: (host: string) => void) {
+    this.onConnect = onConnect;
   }
-  policyAgents.clear();
-  await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+
+  /**
+   * The Agent for a request URL: the scope's policy Agent when the URL's host
+   * is the scope's host and the policy is not the default, else the default Agent.
+   */
+  async agentFor(url: URL, scope: TlsScope | undefined): Promise<Agent> {
+    if (this.closed) throw new Error("the transport was closed");
+    if (scope === undefined || isDefaultPolicy(scope.policy) || url.protocol !== "https:" || url.hostname !== scope.hostname) {
+      this.defaultAgent ??= this.createAgent({});
+      return this.defaultAgent;
+    }
+    const key = policyKey(scope.policy);
+    let agent = this.policyAgents.get(key);
+    if (agent === undefined) {
+      const policy = scope.policy;
+      agent = secureContextFor(policy).then((secureContext) =>
+        this.createAgent({ ...(secureContext !== undefined ? { secureContext } : {}), rejectUnauthorized: policy.insecureSkipVerify !== true }),
+      );
+      this.policyAgents.set(key, agent);
+      agent.catch(() => this.policyAgents.delete(key));
+    }
+    return agent;
+  }
+
+  /** Closes every pooled connection; the pool cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const agents: Agent[] = this.defaultAgent !== undefined ? [this.defaultAgent] : [];
+    this.defaultAgent = undefined;
+    for (const pending of this.policyAgents.values()) {
+      try {
+        agents.push(await pending);
+      } catch {
+        // A policy whose CA file failed to load has no Agent to close.
+      }
+    }
+    this.policyAgents.clear();
+    await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+  }
+
+  private createAgent(tls: { readonly secureContext?: SecureContext; readonly rejectUnauthorized?: boolean }): Agent {
+    const connector = buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...tls });
+    const onConnect = this.onConnect;
+    return new Agent({
+      ...AGENT_OPTIONS,
+      connect(options, callback) {
+        connector(options, (error, socket) => {
+          if (error === null) onConnect(options.port !== "" ? `${options.hostname}:${options.port}` : options.hostname);
+          // undici's connector callback is typed as a union of (error, null) and (null, socket).
+          (callback as (e: Error | null, s: typeof socket) => void)(error, socket);
+        });
+      },
+    });
+  }
 }

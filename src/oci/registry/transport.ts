@@ -1,9 +1,12 @@
 /**
  * The HTTP layer under the registry client: undici with pooled keep-alive
- * connections, a per-host concurrency limit, retries of transient failures
+ * connections, per-host concurrency limits, retries of transient failures
  * with jittered backoff (honouring Retry-After), and redirects followed by
  * hand so that credentials never leave the origin they were meant for
  * (S3 presigned URLs reject a second auth mechanism, providers-notes §1.10).
+ *
+ * One {@link Transport} per command run: it owns the connection pools, the
+ * TLS contexts, the clock and the counters; nothing here is process-wide.
  */
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
@@ -11,10 +14,17 @@ import type { Logger } from "../../core/logger.js";
 import { silentLogger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
 import { AirgapError } from "../../core/errors.js";
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from "./backoff.js";
+import { AbortFanout } from "./abort.js";
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelay, type RetryPolicy } from "./backoff.js";
+import { systemClock, type Clock } from "./clock.js";
 import { RegistryError, isTemporaryStatus } from "./errors.js";
 import { HostLimiter } from "./limiter.js";
-import { agentFor, type TlsScope } from "./tls.js";
+import { isRetryableNetworkError, isSourceFailure, networkErrorCode } from "./network-errors.js";
+import { AgentPool, type TlsScope } from "./tls.js";
+import { describeTlsFailure, tlsProblem } from "./tls-errors.js";
+import { StatsCounter, type TransportStats } from "./transport-stats.js";
+
+export { isRetryableNetworkError, networkErrorCode } from "./network-errors.js";
 
 /** HTTP methods the distribution API uses. */
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -49,6 +59,16 @@ export interface TransportRequest {
   readonly retry?: boolean;
   /** Registry name for errors; defaults to the URL's host. */
   readonly registry?: string;
+  /** Whose per-host limit the request counts against (a registry client's own); default: the transport's. */
+  readonly limiter?: HostLimiter;
+  /**
+   * True when the response body is streamed to a consumer that may itself wait
+   * for other requests (a blob download feeding an upload): its permit is given
+   * back once the headers arrive, so such chains cannot deadlock. Otherwise the
+   * permit is held until the body is consumed, which keeps the number of
+   * connections at the limit (a connection is busy until its body is read).
+   */
+  readonly streamed?: boolean;
 }
 
 /** A response whose headers have arrived; the caller must consume or `dump()` the body. */
@@ -60,11 +80,13 @@ export interface TransportResponse {
   readonly body: ResponseBody;
   /** Attempts made (1 when the first one answered). */
   readonly attempts: number;
+  /** The answer's `Retry-After`, in milliseconds, when it had one. */
+  readonly retryAfterMs: number | undefined;
 }
 
 /** Settings of a transport; all optional. */
 export interface TransportOptions {
-  /** Requests in flight per host (`host:port`). Default 6. */
+  /** Requests in flight per host (`host:port`) for clients that set no limit of their own. Default 6. */
   readonly perHostConcurrency?: number;
   readonly retry?: Partial<RetryPolicy>;
   /** Maximum redirects followed per request. Default 5. */
@@ -77,50 +99,12 @@ export interface TransportOptions {
   readonly logger?: Logger;
   /** Randomness for backoff jitter (tests make it deterministic). */
   readonly random?: () => number;
+  /** Time for token expiry, Retry-After dates and backoff waits. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
-
-const RETRYABLE_NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ECONNABORTED",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETRESET",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
-
-/** The error code of an error or of its causes (undici wraps system errors). */
-export function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && (RETRYABLE_NETWORK_CODES.has(code) || code.startsWith("E") || code.startsWith("UND_ERR"))) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/**
- * True for connection failures worth retrying: resets, timeouts, a socket
- * closed mid-response. Refused connections and unknown hosts are not retried:
- * they are configuration errors, and waiting would only delay the message.
- */
-export function isRetryableNetworkError(error: unknown): boolean {
-  if (error instanceof AirgapError) return false;
-  const code = networkErrorCode(error);
-  return code !== undefined && RETRYABLE_NETWORK_CODES.has(code);
-}
 
 /** First value of a response header. */
 export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
@@ -148,18 +132,20 @@ function lowerCaseHeaders(headers: Readonly<Record<string, string>> | undefined)
 }
 
 /**
- * Sends registry requests. One instance per process is the norm
- * ({@link sharedTransport}); its connection pools are shared by every
- * registry client so keep-alive connections are reused across repositories.
+ * Sends registry requests. Create one per command run and hand it to every
+ * registry client (and HTTP download) of that run: its connection pools are
+ * shared, so keep-alive connections are reused across repositories and
+ * registries, and {@link close} ends them all.
  *
- * Concurrency: a per-host permit is held from sending a request until its
- * response headers arrive (so an upload holds it while its body is sent).
- * A streamed response body does not hold a permit: a copy that reads a blob
- * from a host and uploads it to the same host would otherwise deadlock once
- * every permit was held by a download waiting for its upload.
+ * Concurrency: a request holds a permit of its limiter (the registry
+ * client's own, see {@link TransportRequest.limiter}) from sending until its
+ * response body is consumed, or only until the headers for a
+ * {@link TransportRequest.streamed} body.
  */
 export class Transport {
-  private readonly limiter: HostLimiter;
+  /** Time as the registry clients of this transport see it. */
+  readonly clock: Clock;
+  private readonly defaultLimiter: HostLimiter;
   private readonly retryPolicy: RetryPolicy;
   private readonly maxRedirects: number;
   private readonly headersTimeoutMs: number | undefined;
@@ -167,9 +153,12 @@ export class Transport {
   private readonly userAgent: string;
   private readonly logger: Logger;
   private readonly random: () => number;
+  private readonly counters = new StatsCounter();
+  private readonly agents = new AgentPool((host) => this.counters.connection(host));
+  private readonly aborts = new AbortFanout();
 
   constructor(options: TransportOptions = {}) {
-    this.limiter = new HostLimiter(options.perHostConcurrency ?? 6);
+    this.defaultLimiter = new HostLimiter(options.perHostConcurrency ?? 6);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.maxRedirects = options.maxRedirects ?? 5;
     this.headersTimeoutMs = options.headersTimeoutMs;
@@ -177,6 +166,7 @@ export class Transport {
     this.userAgent = options.userAgent ?? "airgap";
     this.logger = options.logger ?? silentLogger;
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** The retry policy in force (uploads reuse it for their own resume loops). */
@@ -184,64 +174,96 @@ export class Transport {
     return this.retryPolicy;
   }
 
-  /** Sets the concurrency limit of one host (`host:port`), e.g. a registry's `concurrency` setting. */
-  setHostLimit(host: string, limit: number): void {
-    this.limiter.setLimit(host, limit);
+  /** Requests in flight per host for a client that sets no limit of its own. */
+  get defaultConcurrency(): number {
+    return this.defaultLimiter.limit;
   }
 
-  /** Requests currently holding a permit for a host. */
-  activeRequests(host: string): number {
-    return this.limiter.active(host);
+  /** Requests sent (per method) and connections opened so far, in total and per host. */
+  stats(): TransportStats {
+    return this.counters.snapshot();
+  }
+
+  /** The jittered backoff before retry number `retry` (1 for the first), or the registry's Retry-After. */
+  retryDelay(retry: number, retryAfterMs?: number): number {
+    return retryDelay(retry, this.retryPolicy, retryAfterMs, this.random);
+  }
+
+  /**
+   * Waits on this transport's clock. Aborting `signal` rejects at once; many
+   * waits on one signal cost it a single listener.
+   */
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const scope = this.aborts.child(signal);
+    try {
+      await this.clock.sleep(ms, scope.signal);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** Closes every pooled connection. The transport cannot be used afterwards. */
+  close(): Promise<void> {
+    return this.agents.close();
   }
 
   /**
    * Sends a request, retrying 408/429/5xx answers and connection failures
    * when the body can be replayed, and following up to `maxRedirects`
    * redirects. Returns the final response, whatever its status (the caller
-   * decides what is an error); throws {@link RegistryError} when no response
-   * could be obtained.
+   * decides what is an error, and must consume or dump its body); throws
+   * {@link RegistryError} when no response could be obtained.
    */
   async request(req: TransportRequest): Promise<TransportResponse> {
-    const maxAttempts = req.retry === false || !isReplayableBody(req.body) ? 1 : Math.max(1, this.retryPolicy.maxAttempts);
-    for (let attempt = 1; ; attempt++) {
-      let outcome: { res: Dispatcher.ResponseData; url: URL };
-      try {
-        outcome = await this.followRedirects(req, attempt);
-      } catch (error) {
-        if (req.signal?.aborted) throw req.signal.reason ?? error;
-        if (error instanceof BodySourceError) throw error.cause; // the caller's content failed, not the network
-        if (error instanceof AirgapError) throw error;
-        if (attempt < maxAttempts && isRetryableNetworkError(error)) {
-          const delay = retryDelay(attempt, this.retryPolicy, undefined, this.random);
-          this.debug("retrying after a connection failure", req, { attempt, delayMs: delay, error: networkErrorCode(error) ?? String(error) });
-          await sleep(delay, req.signal);
-          continue;
+    // The request's own signal: undici, the limiter and backoff waits listen on it, not on the
+    // caller's signal, which many requests share (issue 9: MaxListenersExceededWarning).
+    const scope = this.aborts.child(req.signal);
+    const signal = scope.signal;
+    try {
+      const maxAttempts = req.retry === false || !isReplayableBody(req.body) ? 1 : Math.max(1, this.retryPolicy.maxAttempts);
+      for (let attempt = 1; ; attempt++) {
+        let outcome: { res: Dispatcher.ResponseData; url: URL };
+        try {
+          outcome = await this.followRedirects(req, signal, attempt);
+        } catch (error) {
+          if (req.signal?.aborted) throw req.signal.reason ?? error;
+          if (error instanceof BodySourceError) throw error.cause; // the caller's content failed, not the network
+          if (error instanceof AirgapError) throw error;
+          if (attempt < maxAttempts && isRetryableNetworkError(error)) {
+            const delay = this.retryDelay(attempt);
+            this.debug("retrying after a connection failure", req, { attempt, delayMs: delay, error: networkErrorCode(error) ?? String(error) });
+            await this.clock.sleep(delay, signal);
+            continue;
+          }
+          throw this.networkError(req, error, attempt);
         }
-        throw this.networkError(req, error, attempt);
-      }
-      const { res, url } = outcome;
-      if (attempt < maxAttempts && isTemporaryStatus(res.statusCode)) {
-        const retryAfter = parseRetryAfter(headerValue(res.headers, "retry-after"));
-        if (retryAfter === undefined || retryAfter <= this.retryPolicy.maxRetryAfterMs) {
+        const { res, url } = outcome;
+        const retryAfterMs = parseRetryAfter(headerValue(res.headers, "retry-after"), this.clock.now());
+        if (attempt < maxAttempts && isTemporaryStatus(res.statusCode) && (retryAfterMs === undefined || retryAfterMs <= this.retryPolicy.maxRetryAfterMs)) {
           await res.body.dump().catch(() => undefined);
-          const delay = retryDelay(attempt, this.retryPolicy, retryAfter, this.random);
+          const delay = this.retryDelay(attempt, retryAfterMs);
           this.debug("retrying after a temporary failure", req, { attempt, status: res.statusCode, delayMs: delay });
-          await sleep(delay, req.signal);
+          await this.clock.sleep(delay, signal);
           continue;
         }
+        // The caller reads the body; the request is over (and stops following the caller's signal) when it closes.
+        res.body.once("close", () => scope.dispose());
+        return { status: res.statusCode, headers: res.headers, url, body: res.body, attempts: attempt, retryAfterMs };
       }
-      return { status: res.statusCode, headers: res.headers, url, body: res.body, attempts: attempt };
+    } catch (error) {
+      scope.dispose();
+      throw error;
     }
   }
 
-  private async followRedirects(req: TransportRequest, attempt: number): Promise<{ res: Dispatcher.ResponseData; url: URL }> {
+  private async followRedirects(req: TransportRequest, signal: AbortSignal | undefined, attempt: number): Promise<{ res: Dispatcher.ResponseData; url: URL }> {
     let url = req.url;
     let method: HttpMethod = req.method;
     let headers = lowerCaseHeaders(req.headers);
     headers["user-agent"] ??= this.userAgent;
     let body: RequestBody | undefined = req.body;
     for (let hop = 0; ; hop++) {
-      const res = await this.send(req, method, url, headers, body, attempt);
+      const res = await this.send(req, signal, method, url, headers, body, attempt);
       if (!REDIRECT_STATUSES.has(res.statusCode)) return { res, url };
       const location = headerValue(res.headers, "location");
       if (location === undefined) return { res, url };
@@ -279,13 +301,14 @@ export class Transport {
 
   private async send(
     req: TransportRequest,
+    signal: AbortSignal | undefined,
     method: HttpMethod,
     url: URL,
     headers: Record<string, string>,
     body: RequestBody | undefined,
     attempt: number,
   ): Promise<Dispatcher.ResponseData> {
-    const agent = await agentFor(url, req.tls);
+    const agent = await this.agents.agentFor(url, req.tls);
     let payload: string | Uint8Array | Readable | undefined;
     try {
       payload = typeof body === "function" ? await body() : body;
@@ -296,14 +319,24 @@ export class Transport {
     // undici destroys the body with the socket's error when the connection fails: only errors that
     // are not connection errors come from the source itself (a digest mismatch, a file read error).
     if (payload instanceof Readable) payload.once("error", (error) => (sourceError ??= isSourceFailure(error) ? error : undefined));
-    let release: () => void;
+    let permit: () => void;
     try {
-      release = await this.limiter.acquire(url.host, req.signal);
+      permit = await (req.limiter ?? this.defaultLimiter).acquire(url.host, signal);
     } catch (error) {
       if (payload instanceof Readable) payload.destroy();
       throw error;
     }
-    const started = Date.now();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      permit();
+    };
+    // undici makes a finished connection reusable only on the next turn of the event loop; a
+    // request dispatched before that would open a new connection beside the idle one (issue 14).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const started = this.clock.now();
+    this.counters.request(url.host, method);
     try {
       const res = await agent.request({
         origin: url.origin,
@@ -311,33 +344,49 @@ export class Transport {
         method,
         headers,
         body: payload ?? null,
-        signal: req.signal ?? null,
+        signal: signal ?? null,
+        // undici closes the connection after every HEAD unless told otherwise (issue 14: 1,000 HEADs, 1,000 connects).
+        ...(method === "HEAD" ? { reset: false } : {}),
         ...(this.headersTimeoutMs !== undefined ? { headersTimeout: this.headersTimeoutMs } : {}),
         ...(this.bodyTimeoutMs !== undefined ? { bodyTimeout: this.bodyTimeoutMs } : {}),
       });
+      if (req.streamed === true) release();
+      else res.body.once("close", release);
       if (this.logger.enabled("debug")) {
-        this.logger.log("debug", "registry request", { method, url: redactUrl(url), status: res.statusCode, ms: Date.now() - started, attempt });
+        this.logger.log("debug", "registry request", { method, url: redactUrl(url), status: res.statusCode, ms: this.clock.now() - started, attempt });
       }
       return res;
     } catch (error) {
-      if (sourceError !== undefined && !(req.signal?.aborted ?? false)) throw new BodySourceError(sourceError);
+      release();
+      if (sourceError !== undefined && !(signal?.aborted ?? false)) throw new BodySourceError(sourceError);
       if (this.logger.enabled("debug")) {
-        this.logger.log("debug", "registry request failed", { method, url: redactUrl(url), ms: Date.now() - started, attempt, error: networkErrorCode(error) ?? String((error as Error)?.message ?? error) });
+        this.logger.log("debug", "registry request failed", { method, url: redactUrl(url), ms: this.clock.now() - started, attempt, error: networkErrorCode(error) ?? String((error as Error)?.message ?? error) });
       }
       throw error;
-    } finally {
-      release();
     }
   }
 
   private networkError(req: TransportRequest, error: unknown, attempts: number): RegistryError {
+    const registry = req.registry ?? req.url.host;
+    const tls = tlsProblem(error);
+    if (tls !== undefined) {
+      return new RegistryError({
+        code: "REGISTRY_TLS",
+        message: describeTlsFailure(req.url.host, tls, req.tls?.hostname === req.url.hostname ? req.tls.policy : undefined),
+        registry,
+        method: req.method,
+        url: redactUrl(req.url),
+        temporary: false,
+        cause: error,
+      });
+    }
     const code = networkErrorCode(error);
     const detail = error instanceof Error ? error.message : String(error);
     const tries = attempts > 1 ? ` (after ${attempts} attempts)` : "";
     return new RegistryError({
       code: "REGISTRY_NETWORK",
       message: `${req.method} ${redactUrl(req.url)}: ${detail}${code !== undefined && !detail.includes(code) ? ` (${code})` : ""}${tries}`,
-      registry: req.registry ?? req.url.host,
+      registry,
       method: req.method,
       url: redactUrl(req.url),
       temporary: isRetryableNetworkError(error),
@@ -350,28 +399,9 @@ export class Transport {
   }
 }
 
-function isSourceFailure(error: unknown): boolean {
-  if (error instanceof AirgapError) return true;
-  const code = networkErrorCode(error);
-  return code === undefined || !(RETRYABLE_NETWORK_CODES.has(code) || code.startsWith("UND_ERR") || code === "ABORT_ERR");
-}
-
 /** Marks a failure of the request body's own source (a file read error, a digest mismatch) so it is rethrown as is. */
 class BodySourceError extends Error {
   constructor(cause: unknown) {
     super("request body failed", { cause });
   }
-}
-
-let shared: Transport | undefined;
-
-/** The process-wide transport (one pool of connections for every registry client). */
-export function sharedTransport(): Transport {
-  shared ??= new Transport();
-  return shared;
-}
-
-/** Wraps an async iterable or buffer list as a Readable (for bodies built from chunks). */
-export function readableFrom(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Readable {
-  return Readable.from(chunks, { objectMode: false });
 }

@@ -1,54 +1,69 @@
 /**
- * Blob uploads (distribution-spec §Pushing blobs): POST a session, then one
- * monolithic PUT `?digest=` or, for large blobs, chunked PATCHes with
- * Content-Range that resume from the registry's upload status after a
- * failure; cross-repository mounts with fallback to an upload. The content
- * always passes through {@link VerifyingStream}: a blob whose bytes do not
- * match its digest is refused and its upload is never completed.
+ * Blob uploads (distribution-spec §Pushing blobs, providers-notes §1.4):
  *
- * Upload Locations on another host are followed without the registry's
- * credentials (the spec allows offloading uploads; such URLs carry their own
- * authorisation); a Location that downgrades https to http is refused.
+ * - a small blob is read into memory, verified, and sent in one PUT that the
+ *   transport can retry as it is;
+ * - a larger one, by default, as skopeo and go-containerregistry do: POST,
+ *   ONE PATCH streaming the whole blob, then a PUT `?digest=` without body;
+ * - `chunked` (registries that require it): PATCHes of `chunkSize` with
+ *   Content-Range, each resumable from the registry's upload status;
+ * - `single-shot` (ECR, providers-notes §3.4): POST, then one PUT carrying
+ *   the whole blob.
+ *
+ * Every request survives a temporary failure. A failed PATCH resumes from
+ * the offset the registry reports (`GET <location>` → `Range`), a lost
+ * session (404, 416) starts again on a new one from zero; the content is then
+ * reopened from its source and read up to that offset, never resent half
+ * read. A completing PUT the registry answered 404 after it had already
+ * committed the blob (a lost answer, then a retry) is confirmed with a HEAD.
+ * The content always passes through a VerifyingStream: a blob whose bytes do
+ * not match its digest is never completed.
  */
-import { Readable, pipeline } from "node:stream";
+import { Readable } from "node:stream";
 import type { Digest } from "../../core/digest.js";
 import { AirgapError } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact.js";
-import { ContentVerificationError, VerifyingStream, readAllLimited } from "../verify.js";
-import { backoffDelay, sleep } from "./backoff.js";
+import { readAllLimited } from "../verify.js";
+import { headBlob } from "./blobs.js";
 import { ChunkReader, holdLastChunk } from "./chunk-reader.js";
 import type { RegistryConnection } from "./connection.js";
-import { RegistryError, isTemporaryStatus } from "./errors.js";
-import { resolveLocation, withQuery } from "./location.js";
+import { RegistryError } from "./errors.js";
+import { withQuery } from "./location.js";
 import type { CallSignal } from "./manifests.js";
 import { checkDigest, checkRepository } from "./names.js";
+import { isRetryableNetworkError } from "./network-errors.js";
 import { discard, responseError } from "./response.js";
-import { mountScopes, repositoryScope } from "./scope.js";
-import { headerValue, isRetryableNetworkError, type TransportResponse } from "./transport.js";
+import { repositoryScope } from "./scope.js";
+import { headerValue } from "./transport.js";
+import { UploadContent, type BlobSource } from "./upload-content.js";
+import { cancelUpload, mountBlob, nextUploadLocation, startUpload, uploadStatus, type UploadSession } from "./upload-session.js";
 
-/** Size thresholds of the upload strategies. */
+export type { BlobSource } from "./upload-content.js";
+
+/**
+ * How blobs above `inMemoryLimit` are sent:
+ * - `stream` (default): POST, one streamed PATCH, PUT `?digest=`;
+ * - `chunked`: PATCHes of `chunkSize` with Content-Range, for registries that require chunks;
+ * - `single-shot`: POST, then one PUT with the whole blob (ECR, whose chunked uploads are unreliable).
+ */
+export type UploadMode = "stream" | "chunked" | "single-shot";
+
+/** How blobs are uploaded. */
 export interface UploadLimits {
-  /** Blobs up to this size are read into memory, verified, then sent (and can be retried). Default 4 MiB. */
+  /** Blobs up to this size are read into memory, verified, then sent in one retryable PUT. Default 4 MiB. */
   readonly inMemoryLimit: number;
-  /** Blobs above this size are uploaded in chunks. Default 64 MiB. */
-  readonly chunkedThreshold: number;
-  /** Size of each PATCH (raised to the registry's `OCI-Chunk-Min-Length`). Default 16 MiB. */
+  /** How larger blobs are sent. Default `stream`. */
+  readonly mode: UploadMode;
+  /** PATCH size in `chunked` mode (raised to the registry's `OCI-Chunk-Min-Length`). Default 16 MiB. */
   readonly chunkSize: number;
 }
 
-/** Defaults per providers-notes §1.4 (monolithic below 64 MiB, chunks ≥ 5 MiB). */
+/** Defaults per providers-notes §1.4. */
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   inMemoryLimit: 4 * 1024 * 1024,
-  chunkedThreshold: 64 * 1024 * 1024,
+  mode: "stream",
   chunkSize: 16 * 1024 * 1024,
 };
-
-/**
- * Blob content: a stream (sent once; a failed upload is not retried), or a
- * factory that opens the content again, which lets a failed streamed upload
- * start over on a new session.
- */
-export type BlobSource = Readable | (() => Readable | Promise<Readable>);
 
 /** Options of {@link pushBlob}. */
 export interface PushBlobOptions extends CallSignal {
@@ -56,162 +71,95 @@ export interface PushBlobOptions extends CallSignal {
   /** Try a cross-repository mount from this repository of the same registry first. */
   readonly mountFrom?: string;
   readonly onProgress?: (bytes: number) => void;
+  /**
+   * Opens the content again from its start, for a stream source: an upload
+   * interrupted after the stream was partly read restarts (or resumes) from
+   * it. Without it (and without a factory source) such an upload fails.
+   */
+  readonly reopen?: () => Promise<Readable>;
 }
 
 /** How a blob got into the repository. */
 export interface PushBlobResult {
   readonly digest: Digest;
   readonly size: number;
-  readonly method: "mounted" | "monolithic" | "chunked";
+  /** `monolithic`: one PUT with the blob; `streamed`: one PATCH then PUT; `chunked`: several PATCHes. */
+  readonly method: "mounted" | "monolithic" | "streamed" | "chunked";
 }
 
-/** An open upload session (the registry's Location and chunk rules). */
-export interface UploadSession {
+/** One blob upload in progress. */
+interface UploadJob {
+  readonly conn: RegistryConnection;
   readonly repository: string;
-  readonly location: URL;
-  /** `OCI-Chunk-Min-Length` of the POST answer. */
-  readonly minChunkLength: number | undefined;
+  readonly digest: Digest;
+  readonly size: number;
+  readonly content: UploadContent;
+  readonly limits: UploadLimits;
+  readonly signal: AbortSignal | undefined;
+  readonly name: string;
+  /** The session in use, cancelled if the upload fails for good. */
+  session: UploadSession | undefined;
 }
 
-/** Outcome of a mount request: mounted, or declined with the upload session the registry opened instead (202). */
-export type MountResult = { readonly mounted: true } | { readonly mounted: false; readonly session: UploadSession | undefined };
+/** A temporary failure (5xx, 429, connection) that a later attempt may not hit. */
+function isTransientFailure(error: unknown): boolean {
+  return (error instanceof RegistryError && error.temporary) || isRetryableNetworkError(error);
+}
 
-/** Resolves an upload Location, refusing a downgrade from https to plain http. */
-export function nextUploadLocation(conn: RegistryConnection, res: TransportResponse, action: string): URL {
-  const location = headerValue(res.headers, "location");
-  if (location === undefined || location.trim() === "") {
-    throw new RegistryError({
-      code: "REGISTRY_PROTOCOL",
-      message: `${action}: ${conn.registry} answered ${res.status} without a Location header`,
-      registry: conn.registry,
-      method: "POST",
-      url: redactUrl(res.url),
-      status: res.status,
-      temporary: false,
+/** The registry no longer knows the session, or its state no longer matches ours: start a new one. */
+function isSessionLost(error: unknown): boolean {
+  return error instanceof RegistryError && (error.status === 404 || error.status === 416 || error.hasCode("BLOB_UPLOAD_UNKNOWN"));
+}
+
+/** Counts the failures of one upload and waits between attempts (the registry's Retry-After, else backoff). */
+class RetryBudget {
+  private failures = 0;
+  private readonly job: UploadJob;
+
+  constructor(job: UploadJob) {
+    this.job = job;
+  }
+
+  /** Rethrows `failure` once the budget is spent; else waits before the next attempt. */
+  async wait(failure: unknown): Promise<void> {
+    const transport = this.job.conn.transport;
+    const policy = transport.retry;
+    this.failures++;
+    const retryAfterMs = failure instanceof RegistryError ? failure.retryAfterMs : undefined;
+    if (this.failures >= policy.maxAttempts || this.job.signal?.aborted || (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs)) throw failure;
+    const delay = transport.retryDelay(this.failures, retryAfterMs);
+    this.job.conn.logger.log("debug", "retrying blob upload", {
+      registry: this.job.conn.registry,
+      repository: this.job.repository,
+      digest: this.job.digest,
+      attempt: this.failures,
+      delayMs: delay,
+      error: failure instanceof Error ? failure.message : String(failure),
     });
-  }
-  const url = resolveLocation(location, res.url);
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new RegistryError({ code: "REGISTRY_PROTOCOL", message: `${action}: upload Location with unsupported scheme ${url.protocol}`, registry: conn.registry, method: "POST", url: redactUrl(res.url), status: res.status, temporary: false });
-  }
-  if (conn.baseUrl.protocol === "https:" && url.protocol === "http:") {
-    throw new RegistryError({
-      code: "REGISTRY_PROTOCOL",
-      message: `${action}: ${conn.registry} sent an upload Location over plain http (${redactUrl(url)}); refusing to send content unencrypted`,
-      registry: conn.registry,
-      method: "POST",
-      url: redactUrl(res.url),
-      status: res.status,
-      temporary: false,
-    });
-  }
-  if (url.origin !== conn.baseUrl.origin) {
-    conn.logger.log("debug", "upload continues on another host; registry credentials are not sent there", { registry: conn.registry, location: redactUrl(url) });
-  }
-  return url;
-}
-
-function sessionFrom(conn: RegistryConnection, repository: string, res: TransportResponse, action: string): UploadSession {
-  const min = Number(headerValue(res.headers, "oci-chunk-min-length"));
-  return { repository, location: nextUploadLocation(conn, res, action), minChunkLength: Number.isInteger(min) && min > 0 ? min : undefined };
-}
-
-/** Opens an upload session (`POST /v2/<name>/blobs/uploads/`). */
-export async function startUpload(conn: RegistryConnection, repository: string, options: CallSignal = {}): Promise<UploadSession> {
-  checkRepository(repository);
-  const action = `start upload to ${repository}`;
-  const res = await conn.send({
-    method: "POST",
-    url: `/v2/${repository}/blobs/uploads/`,
-    headers: { "content-length": "0" },
-    scopes: [repositoryScope(repository, ["pull", "push"])],
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-  });
-  if (res.status !== 202) throw await responseError(res, { registry: conn.registry, method: "POST", action });
-  await discard(res);
-  return sessionFrom(conn, repository, res, action);
-}
-
-/** Cancels an upload session; failures are ignored (distribution needs a `delete` scope that registries rarely grant). */
-export async function cancelUpload(conn: RegistryConnection, session: UploadSession): Promise<void> {
-  try {
-    const res = await conn.send({ method: "DELETE", url: session.location, scopes: [repositoryScope(session.repository, ["pull", "push"])], retry: false });
-    await discard(res);
-  } catch {
-    // Best effort: an abandoned session expires on the registry.
+    await transport.sleep(delay, this.job.signal);
   }
 }
 
-/**
- * Asks the registry to mount a blob from another repository
- * (`POST …/uploads/?mount=<digest>&from=<repo>`). 201 means mounted; 202
- * means declined, with an upload session the caller may use or cancel.
- * A refusal (no pull access to the source, unknown source) is "not mounted",
- * since an upload still works; only server failures throw.
- */
-export async function mountBlob(conn: RegistryConnection, repository: string, digest: string, fromRepository: string, options: CallSignal = {}): Promise<MountResult> {
-  checkRepository(repository);
-  checkRepository(fromRepository);
-  const checked = checkDigest(digest);
-  const action = `mount ${checked} from ${fromRepository} into ${repository}`;
-  let res: TransportResponse;
-  try {
-    res = await conn.send({
-      method: "POST",
-      url: withQuery(conn.url(`/v2/${repository}/blobs/uploads/`), { mount: checked, from: fromRepository }),
-      headers: { "content-length": "0" },
-      scopes: mountScopes(repository, fromRepository),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
-  } catch (error) {
-    if (error instanceof RegistryError && error.code === "REGISTRY_AUTH") {
-      conn.logger.log("debug", "mount refused by authorization; falling back to upload", { registry: conn.registry, repository, from: fromRepository });
-      return { mounted: false, session: undefined };
-    }
-    throw error;
-  }
-  if (res.status === 201) {
-    await discard(res);
-    return { mounted: true };
-  }
-  if (res.status === 202) {
-    await discard(res);
-    return { mounted: false, session: sessionFrom(conn, repository, res, action) };
-  }
-  if (isTemporaryStatus(res.status)) throw await responseError(res, { registry: conn.registry, method: "POST", action });
-  const error = await responseError(res, { registry: conn.registry, method: "POST", action });
-  conn.logger.log("debug", "mount declined; falling back to upload", { registry: conn.registry, repository, from: fromRepository, status: res.status, error: error.message });
-  return { mounted: false, session: undefined };
+function scopes(job: UploadJob): string[] {
+  return [repositoryScope(job.repository, ["pull", "push"])];
 }
 
-interface VerifiedContent {
-  readonly stream: VerifyingStream;
+function signalOf(job: UploadJob): CallSignal {
+  return job.signal !== undefined ? { signal: job.signal } : {};
 }
 
-function verified(source: Readable, digest: Digest, size: number, name: string, onProgress?: (bytes: number) => void): VerifiedContent {
-  const verifier = new VerifyingStream({ digest, size, name }, onProgress);
-  pipeline(source, verifier, () => undefined);
-  return { stream: verifier };
+async function openSession(job: UploadJob): Promise<UploadSession> {
+  job.session ??= await startUpload(job.conn, job.repository, signalOf(job));
+  return job.session;
 }
 
-async function completeUpload(
-  conn: RegistryConnection,
-  session: UploadSession,
-  digest: Digest,
-  body: { readonly data: Uint8Array | Readable; readonly offset: number; readonly length: number } | undefined,
-  options: CallSignal,
-): Promise<void> {
-  const action = `complete upload of ${digest} to ${session.repository}`;
+/** The completing `PUT <location>?digest=` (with the last bytes, or none); the body must be replayable to be retried. */
+async function completeUpload(job: UploadJob, session: UploadSession, body: { readonly data: Uint8Array | Readable; readonly offset: number; readonly length: number } | undefined): Promise<void> {
+  const { conn, digest } = job;
+  const action = `complete upload of ${digest} to ${job.repository}`;
   const headers: Record<string, string> = { "content-type": "application/octet-stream", "content-length": String(body?.length ?? 0) };
   if (body !== undefined && body.length > 0 && body.offset > 0) headers["content-range"] = `${body.offset}-${body.offset + body.length - 1}`;
-  const res = await conn.send({
-    method: "PUT",
-    url: withQuery(session.location, { digest }),
-    headers,
-    body: body?.data ?? "",
-    scopes: [repositoryScope(session.repository, ["pull", "push"])],
-    ...(options.signal !== undefined ? { signal: options.signal } : {}),
-  });
+  const res = await conn.send({ method: "PUT", url: withQuery(session.location, { digest }), headers, body: body?.data ?? "", scopes: scopes(job), ...signalOf(job) });
   if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await responseError(res, { registry: conn.registry, method: "PUT", action });
   await discard(res);
   const returned = headerValue(res.headers, "docker-content-digest");
@@ -228,163 +176,220 @@ async function completeUpload(
   }
 }
 
-/** Upload status (`GET <location>` → 204 + `Range: 0-<end>`): the next offset and the Location to continue at. */
-async function uploadStatus(conn: RegistryConnection, session: UploadSession, options: CallSignal): Promise<{ location: URL; nextOffset: number }> {
-  const res = await conn.send({ method: "GET", url: session.location, scopes: [repositoryScope(session.repository, ["pull", "push"])], ...(options.signal !== undefined ? { signal: options.signal } : {}) });
-  if (res.status !== 204 && res.status !== 200) throw await responseError(res, { registry: conn.registry, method: "GET", action: `check upload status in ${session.repository}` });
-  await discard(res);
-  const range = /(\d+)-(\d+)/.exec(headerValue(res.headers, "range") ?? "");
-  const end = range ? Number(range[2]) : -1;
-  const location = headerValue(res.headers, "location") !== undefined ? nextUploadLocation(conn, res, "upload status") : session.location;
-  // distribution answers "0-0" for an empty session too; treat it as nothing received.
-  return { location, nextOffset: end <= 0 ? 0 : end + 1 };
+/**
+ * True when a completing PUT failed with 404 because an earlier attempt had
+ * already committed the blob (its answer was lost, the retry found no
+ * session): the blob is there, which is all that was asked.
+ */
+async function committedAnyway(job: UploadJob, error: unknown): Promise<boolean> {
+  if (!(error instanceof RegistryError && error.method === "PUT" && error.status === 404)) return false;
+  const head = await headBlob(job.conn, job.repository, job.digest, signalOf(job));
+  return head.found && (head.size === undefined || head.size === job.size);
 }
 
+/** Sends `body` (the content from `offset` to the end) in one PATCH; returns the session with its next Location. */
+async function patchRest(job: UploadJob, session: UploadSession, body: AsyncIterable<Uint8Array>, offset: number): Promise<UploadSession> {
+  const headers: Record<string, string> = { "content-type": "application/octet-stream", "content-length": String(job.size - offset) };
+  // A stream from the start goes without Content-Range, as skopeo and go-containerregistry send it; a resumed one says where it starts.
+  if (offset > 0) headers["content-range"] = `${offset}-${job.size - 1}`;
+  const res = await job.conn.send({
+    method: "PATCH",
+    url: session.location,
+    headers,
+    body: Readable.from(holdLastChunk(body), { objectMode: false }),
+    scopes: scopes(job),
+    retry: false,
+    ...signalOf(job),
+  });
+  return patchAnswer(job, session, res, `upload ${job.name} from byte ${offset}`);
+}
+
+async function patchAnswer(job: UploadJob, session: UploadSession, res: Awaited<ReturnType<RegistryConnection["send"]>>, action: string): Promise<UploadSession> {
+  // ECR answers 201 to PATCH (providers-notes §1.4).
+  if (res.status !== 202 && res.status !== 201 && res.status !== 204) throw await responseError(res, { registry: job.conn.registry, method: "PATCH", action });
+  await discard(res);
+  const location = headerValue(res.headers, "location") !== undefined ? nextUploadLocation(job.conn, res, action) : session.location;
+  return { ...session, location };
+}
+
+/**
+ * After a failed request of a resumable upload: where to go on. A lost
+ * session starts over on a new one from zero; otherwise the registry's own
+ * upload status says which byte it expects next.
+ */
+async function resumePoint(job: UploadJob, failure: unknown): Promise<{ session: UploadSession | undefined; offset: number }> {
+  const session = job.session;
+  if (session === undefined || isSessionLost(failure)) return { session: undefined, offset: 0 };
+  const status = await uploadStatus(job.conn, session, signalOf(job));
+  if (status === undefined) return { session: undefined, offset: 0 };
+  if (status.nextOffset > job.size) {
+    throw new RegistryError({
+      code: "REGISTRY_PROTOCOL",
+      message: `upload ${job.name}: ${job.conn.registry} reports ${status.nextOffset} bytes received of ${job.size}`,
+      registry: job.conn.registry,
+      method: "GET",
+      url: redactUrl(session.location),
+      temporary: false,
+    });
+  }
+  return { session: { ...session, location: status.location }, offset: status.nextOffset };
+}
+
+/**
+ * Waits before another attempt when `error` is worth one; rethrows it
+ * otherwise. `failure` is the error that made the content be read again: when
+ * it comes back, the content could not be reopened, and that is final.
+ */
+async function afterFailure(job: UploadJob, budget: RetryBudget, error: unknown, failure?: unknown): Promise<void> {
+  if (error === failure || (!isTransientFailure(error) && !isSessionLost(error))) throw error;
+  await budget.wait(error);
+}
+
+async function pushInMemory(job: UploadJob): Promise<PushBlobResult> {
+  const bytes = await readAllLimited(await job.content.from(0), job.limits.inMemoryLimit, job.name);
+  const budget = new RetryBudget(job);
+  for (;;) {
+    try {
+      // The transport retries this PUT itself (its body is replayable); only a lost session is handled here.
+      await completeUpload(job, await openSession(job), { data: bytes, offset: 0, length: bytes.length });
+      return { digest: job.digest, size: job.size, method: "monolithic" };
+    } catch (error) {
+      if (await committedAnyway(job, error)) return { digest: job.digest, size: job.size, method: "monolithic" };
+      if (!isSessionLost(error)) throw error;
+      job.session = undefined;
+      await budget.wait(error);
+    }
+  }
+}
+
+async function pushStreamed(job: UploadJob): Promise<PushBlobResult> {
+  const budget = new RetryBudget(job);
+  let offset = 0;
+  let failure: unknown;
+  for (;;) {
+    try {
+      const session = await openSession(job);
+      if (offset < job.size) job.session = await patchRest(job, session, await job.content.from(offset, failure), offset);
+      offset = job.size;
+      await completeUpload(job, job.session ?? session, undefined);
+      return { digest: job.digest, size: job.size, method: "streamed" };
+    } catch (error) {
+      if (await committedAnyway(job, error)) return { digest: job.digest, size: job.size, method: "streamed" };
+      await afterFailure(job, budget, error, failure);
+      failure = error;
+      ({ session: job.session, offset } = await resumePoint(job, error));
+    }
+  }
+}
+
+/** The registry refused a PATCH with Content-Range outright (405, 501, …): send the blob in one request instead. */
 class ChunkingUnsupported extends Error {}
 
-/** A failure that a later attempt may not hit: a temporary RegistryError (5xx, 429, connection) or a raw connection error. */
-function isTransientFailure(error: unknown): boolean {
-  return (error instanceof RegistryError && error.temporary) || isRetryableNetworkError(error);
-}
-
-async function patchChunk(conn: RegistryConnection, session: UploadSession, chunk: Buffer, start: number, first: boolean, options: CallSignal): Promise<UploadSession> {
-  const policy = conn.transport.retry;
-  let current = session;
+/** One chunk, resumed within the chunk from the registry's upload status after a failure. */
+async function patchChunk(job: UploadJob, chunk: Buffer, start: number, first: boolean, budget: RetryBudget): Promise<void> {
   let sent = 0;
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
+    const session = await openSession(job);
     const slice = chunk.subarray(sent);
     const from = start + sent;
-    let failure: unknown;
     try {
-      const res = await conn.send({
+      // Not retried by the transport: a lost answer would make a blind resend collide with its own data (416).
+      const res = await job.conn.send({
         method: "PATCH",
-        url: current.location,
+        url: session.location,
         headers: { "content-type": "application/octet-stream", "content-range": `${from}-${from + slice.length - 1}`, "content-length": String(slice.length) },
         body: slice,
-        scopes: [repositoryScope(session.repository, ["pull", "push"])],
+        scopes: scopes(job),
         retry: false,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        ...signalOf(job),
       });
-      if (res.status === 202 || res.status === 201 || res.status === 204) {
-        // ECR answers 201 to PATCH (providers-notes §1.4).
-        await discard(res);
-        const location = headerValue(res.headers, "location") !== undefined ? nextUploadLocation(conn, res, "upload chunk") : current.location;
-        return { ...current, location };
-      }
       if (first && sent === 0 && [400, 405, 411, 413, 415, 501].includes(res.status)) {
         await discard(res);
         throw new ChunkingUnsupported(`status ${res.status}`);
       }
-      if (res.status !== 416 && !isTemporaryStatus(res.status)) throw await responseError(res, { registry: conn.registry, method: "PATCH", action: `upload chunk at ${from} to ${session.repository}` });
-      failure = await responseError(res, { registry: conn.registry, method: "PATCH", action: `upload chunk at ${from} to ${session.repository}` });
+      job.session = await patchAnswer(job, session, res, `upload chunk at ${from} of ${job.name}`);
+      return;
     } catch (error) {
-      if (error instanceof ChunkingUnsupported || !isTransientFailure(error)) throw error;
-      failure = error;
+      if (error instanceof ChunkingUnsupported) throw error;
+      await afterFailure(job, budget, error);
+      const next = await resumePoint(job, error);
+      if (next.session === undefined) throw error; // lost: the caller starts over from zero
+      job.session = next.session;
+      const confirmed = next.offset - start;
+      if (confirmed < 0 || confirmed > chunk.length) throw error;
+      sent = confirmed;
+      if (sent === chunk.length) return;
     }
-    if (attempt >= policy.maxAttempts) throw failure;
-    await sleep(backoffDelay(attempt, policy), options.signal);
-    let status: { location: URL; nextOffset: number };
-    try {
-      status = await uploadStatus(conn, current, options);
-    } catch (error) {
-      if (error instanceof RegistryError && (error.status === 404 || error.status === 400)) {
-        // distribution cancels a session whose data no longer matches its state (a PATCH cut mid-body).
-        throw new RegistryError({
-          code: "REGISTRY_HTTP",
-          message: `upload to ${session.repository}: ${conn.registry} dropped the upload session after a failed chunk at byte ${from} (${error.message}); the upload must start again`,
-          registry: conn.registry,
-          method: "PATCH",
-          url: redactUrl(current.location),
-          ...(error.status !== undefined ? { status: error.status } : {}),
-          errors: error.errors,
-          temporary: true,
-          cause: failure,
-        });
-      }
-      throw error;
-    }
-    current = { ...current, location: status.location };
-    const confirmed = status.nextOffset - start;
-    if (confirmed < 0 || confirmed > chunk.length) {
-      throw new RegistryError({
-        code: "REGISTRY_PROTOCOL",
-        message: `upload to ${session.repository}: ${conn.registry} reports ${status.nextOffset} bytes received, cannot resume the chunk at ${start}`,
-        registry: conn.registry,
-        method: "PATCH",
-        url: redactUrl(current.location),
-        temporary: true,
-      });
-    }
-    conn.logger.log("debug", "resuming chunk upload", { registry: conn.registry, repository: session.repository, offset: status.nextOffset, attempt });
-    sent = confirmed;
-    if (sent === chunk.length) return current;
   }
 }
 
-async function uploadOnce(
-  conn: RegistryConnection,
-  repository: string,
-  digest: Digest,
-  size: number,
-  source: Readable,
-  limits: UploadLimits,
-  initial: UploadSession | undefined,
-  options: PushBlobOptions,
-): Promise<PushBlobResult> {
-  const name = `blob ${repository}@${digest}`;
-  let session = initial ?? (await startUpload(conn, repository, options));
-  const content = verified(source, digest, size, name, options.onProgress);
-  try {
-    if (size <= limits.inMemoryLimit) {
-      // Small: verify everything first, then send a replayable body (retried on 5xx/resets).
-      const bytes = await readAllLimited(content.stream, limits.inMemoryLimit, name);
-      await completeUpload(conn, session, digest, { data: bytes, offset: 0, length: bytes.length }, options);
-      return { digest, size, method: "monolithic" };
-    }
-    if (size <= limits.chunkedThreshold) {
-      const body = Readable.from(holdLastChunk(content.stream), { objectMode: false });
-      await completeUpload(conn, session, digest, { data: body, offset: 0, length: size }, options);
-      return { digest, size, method: "monolithic" };
-    }
-    const chunkSize = Math.max(limits.chunkSize, session.minChunkLength ?? 0);
-    const reader = new ChunkReader(content.stream);
+async function pushChunked(job: UploadJob): Promise<PushBlobResult> {
+  const budget = new RetryBudget(job);
+  let failure: unknown;
+  for (;;) {
     let offset = 0;
-    for (;;) {
-      const chunk = await reader.read(chunkSize);
-      if (reader.sourceEnded) {
-        // The source ended and was verified: the rest goes with the closing PUT.
-        await completeUpload(conn, session, digest, chunk.length > 0 ? { data: chunk, offset, length: chunk.length } : undefined, options);
-        return { digest, size, method: "chunked" };
-      }
-      try {
-        session = await patchChunk(conn, session, chunk, offset, offset === 0, options);
-      } catch (error) {
-        if (!(error instanceof ChunkingUnsupported)) throw error;
-        conn.logger.log("debug", "registry refused chunked upload; sending the blob in one request", { registry: conn.registry, repository });
-        await cancelUpload(conn, session);
-        session = await startUpload(conn, repository, options);
-        const rest = reader.rest();
-        async function* all(): AsyncGenerator<Uint8Array> {
-          yield chunk;
-          yield* rest;
+    try {
+      const session = await openSession(job);
+      const chunkSize = Math.max(job.limits.chunkSize, session.minChunkLength ?? 0);
+      const reader = new ChunkReader(await job.content.from(0, failure));
+      for (;;) {
+        const chunk = await reader.read(chunkSize);
+        if (reader.sourceEnded) {
+          // The source ended and was verified: the rest goes with the completing PUT (a buffer: retried as it is).
+          await completeUpload(job, job.session ?? session, chunk.length > 0 ? { data: chunk, offset, length: chunk.length } : undefined);
+          return { digest: job.digest, size: job.size, method: "chunked" };
         }
-        await completeUpload(conn, session, digest, { data: Readable.from(holdLastChunk(all()), { objectMode: false }), offset: 0, length: size }, options);
-        return { digest, size, method: "monolithic" };
+        try {
+          await patchChunk(job, chunk, offset, offset === 0, budget);
+        } catch (error) {
+          if (!(error instanceof ChunkingUnsupported)) throw error;
+          job.conn.logger.log("debug", "registry refused chunked upload; sending the blob in one request", { registry: job.conn.registry, repository: job.repository });
+          if (job.session !== undefined) await cancelUpload(job.conn, job.session);
+          job.session = undefined;
+          const rest = reader.rest();
+          return await pushSingleShot(job, (async function* () {
+            yield chunk;
+            yield* rest;
+          })());
+        }
+        offset += chunk.length;
       }
-      offset += chunk.length;
+    } catch (error) {
+      if (await committedAnyway(job, error)) return { digest: job.digest, size: job.size, method: "chunked" };
+      // A chunk that could not be resumed: start over on a new session, reading the content again.
+      await afterFailure(job, budget, error, failure);
+      failure = error;
+      job.session = undefined;
     }
-  } catch (error) {
-    content.stream.destroy();
-    await cancelUpload(conn, session);
-    throw error;
+  }
+}
+
+async function pushSingleShot(job: UploadJob, firstBody?: AsyncIterable<Uint8Array>): Promise<PushBlobResult> {
+  const budget = new RetryBudget(job);
+  let body = firstBody;
+  let failure: unknown;
+  for (;;) {
+    try {
+      const session = await openSession(job);
+      const data = body ?? (await job.content.from(0, failure));
+      body = undefined;
+      await completeUpload(job, session, { data: Readable.from(holdLastChunk(data), { objectMode: false }), offset: 0, length: job.size });
+      return { digest: job.digest, size: job.size, method: "monolithic" };
+    } catch (error) {
+      if (await committedAnyway(job, error)) return { digest: job.digest, size: job.size, method: "monolithic" };
+      await afterFailure(job, budget, error, failure);
+      failure = error;
+      // A failed PUT may have left part of the blob in the session: always start on a new one.
+      job.session = undefined;
+    }
   }
 }
 
 /**
- * Uploads a blob: optional mount first, then one of three strategies by size
- * (in-memory monolithic, streamed monolithic, chunked). The content is
- * verified while read; a mismatch throws {@link ContentVerificationError} and
- * the upload session is cancelled without ever being completed.
+ * Uploads a blob: a mount first when `mountFrom` is given, then by size and
+ * {@link UploadMode} (see the module comment). The content is verified while
+ * read; a mismatch throws ContentVerificationError and the session is
+ * cancelled without ever being completed.
  */
 export async function pushBlob(
   conn: RegistryConnection,
@@ -395,33 +400,35 @@ export async function pushBlob(
 ): Promise<PushBlobResult> {
   checkRepository(repository);
   const digest = checkDigest(descriptor.digest);
-  if (!Number.isInteger(descriptor.size) || descriptor.size < 0) throw new AirgapError("USAGE", `blob ${digest}: invalid size ${descriptor.size}`);
+  const size = descriptor.size;
+  if (!Number.isInteger(size) || size < 0) {
+    if (typeof source !== "function") source.destroy();
+    throw new AirgapError("USAGE", `blob ${digest}: invalid size ${size}`);
+  }
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...options.limits };
-  const owned = typeof source === "function" ? undefined : source;
+  const name = `blob ${repository}@${digest}`;
+  const content = new UploadContent(source, options.reopen, { digest, size, name }, options.onProgress);
+  const job: UploadJob = { conn, repository, digest, size, content, limits, signal: options.signal, name, session: undefined };
   try {
-    let session: UploadSession | undefined;
     if (options.mountFrom !== undefined && options.mountFrom !== repository) {
-      const mount = await mountBlob(conn, repository, digest, options.mountFrom, options);
-      if (mount.mounted) {
-        owned?.destroy();
-        return { digest, size: descriptor.size, method: "mounted" };
-      }
-      session = mount.session;
+      const mount = await mountBlob(conn, repository, digest, options.mountFrom, signalOf(job));
+      if (mount.mounted) return { digest, size, method: "mounted" };
+      job.session = mount.session;
     }
-    const attempts = typeof source === "function" ? conn.transport.retry.maxAttempts : 1;
-    for (let attempt = 1; ; attempt++) {
-      const stream = typeof source === "function" ? await source() : source;
-      try {
-        return await uploadOnce(conn, repository, digest, descriptor.size, stream, limits, session, options);
-      } catch (error) {
-        session = undefined;
-        if (attempt >= attempts || !isTransientFailure(error) || error instanceof ContentVerificationError || options.signal?.aborted) throw error;
-        conn.logger.log("debug", "restarting blob upload", { registry: conn.registry, repository, digest, attempt });
-        await sleep(backoffDelay(attempt, conn.transport.retry), options.signal);
-      }
+    if (size <= limits.inMemoryLimit) return await pushInMemory(job);
+    switch (limits.mode) {
+      case "stream":
+        return await pushStreamed(job);
+      case "chunked":
+        return await pushChunked(job);
+      case "single-shot":
+        return await pushSingleShot(job);
     }
   } catch (error) {
-    owned?.destroy();
+    // Nothing was completed; the registry would expire the session anyway (cancelling is a courtesy).
+    if (job.session !== undefined) await cancelUpload(conn, job.session);
     throw error;
+  } finally {
+    content.close();
   }
 }

@@ -14,6 +14,7 @@ import { OciLayoutDirectory } from "../../../src/oci/layout/index.js";
 import { diff, type DesiredArtifact } from "../../../src/plan/diff.js";
 import { createProvider } from "../../../src/providers/load.js";
 import { createOciToolkit } from "../../../src/providers/toolkit.js";
+import { Transport } from "../../../src/oci/registry/index.js";
 import { inspectRaw } from "../../harness/skopeo.js";
 import { tempDir } from "../../helpers/config.js";
 
@@ -25,7 +26,7 @@ async function setup() {
   if (!root) throw new Error("quickstart content lacks hello:1.0");
   const described = await describeCopy(source, root, { platforms: [{ os: "linux", architecture: "amd64" }], preserveDigests: false });
   const path = join(tempDir(), "mirror");
-  const provider = await createProvider("oci-layout", { path }, { registryName: "local", baseDir: tempDir(), logger: silentLogger, oci: createOciToolkit(silentLogger, {}) });
+  const provider = await createProvider("oci-layout", { path }, { registryName: "local", baseDir: tempDir(), logger: silentLogger, oci: createOciToolkit({ logger: silentLogger, transport: new Transport(), env: {} }) });
   const providers = new Map([["local", provider]]);
   const item: DesiredArtifact = {
     address: 'bundle.hello.image["docker.io/library/hello:1.0"]',

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CopyCoordinator, copyReference } from "../../../src/oci/copy/index.js";
 import { OciLayoutDirectory } from "../../../src/oci/layout/index.js";
-import { RegistryClient, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
 import { LINUX_ARM64, generateImages, pushImages, writeOciLayout } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { copy, inspectRaw } from "../../harness/skopeo.js";
@@ -32,7 +32,7 @@ describe("copy graph: registry ⇄ OCI layout directory", () => {
   afterAll(async () => {
     await registry?.stop();
     await dir?.remove();
-    await closeAgents();
+    await transport.close();
   });
 
   it("registry → layout: every image with its digest, readable and copyable by skopeo", async () => {

@@ -18,7 +18,7 @@ import { MediaType } from "../../../src/core/media-types.js";
 import type { Descriptor } from "../../../src/core/oci-types.js";
 import type { ContentReader } from "../../../src/oci/content.js";
 import { copyReference, type CopyEvent } from "../../../src/oci/copy/index.js";
-import { RegistryClient, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
 import { VerifyingStream, sha256Digest } from "../../../src/oci/verify.js";
 import { largeBlob } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
@@ -95,7 +95,7 @@ describe("copy graph memory bound", () => {
   });
   afterAll(async () => {
     await Promise.all([first?.stop(), second?.stop()]);
-    await closeAgents();
+    await transport.close();
   });
 
   it(`generator → registry: a ${SIZE / 1024 / 1024} MiB layer with peak RSS within ${BUDGET / 1024 / 1024} MB of the start`, async () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MediaType } from "../../../src/core/media-types.js";
 import { CopyCoordinator, copyReference, type CopyEvent, type CopyReferenceResult } from "../../../src/oci/copy/index.js";
-import { RegistryClient, RegistryRepository, Transport, anonymousCredentials, closeAgents, type RegistryClientOptions } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryRepository, Transport, anonymousCredentials, type RegistryClientOptions } from "../../../src/oci/registry/index.js";
 import { LINUX_AMD64, LINUX_ARM64, LINUX_ARM_V7, generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { copy, inspectRaw, skopeoOptionsFor } from "../../harness/skopeo.js";
@@ -40,7 +40,7 @@ describe("copy graph: registry → registry", () => {
   });
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
-    await closeAgents();
+    await transport.close();
   });
 
   /** Copies every generated image (all tags) into `mirror/<repository>` concurrently through one coordinator. */

@@ -5,20 +5,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeCopy } from "../../../src/oci/copy/describe-graph.js";
 import { copyGraph } from "../../../src/oci/copy/index.js";
-import { RegistryClient, RegistryRepository } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryRepository, Transport } from "../../../src/oci/registry/index.js";
 import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 
 let registry: RunningRegistry;
 let client: RegistryClient;
+const transport = new Transport();
 const images = generateImages("describe");
 
 beforeAll(async () => {
   registry = await startRegistry({});
   await pushImages(registry, images);
-  client = new RegistryClient({ url: registry.url, credentials: async () => undefined });
+  client = new RegistryClient({ url: registry.url, credentials: async () => undefined, transport });
 });
-afterAll(async () => registry?.stop());
+afterAll(async () => {
+  await registry?.stop();
+  await transport.close();
+});
 
 describe("describeCopy", () => {
   it("predicts the filtered root digest and content of a multi-arch copy", async () => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MediaType } from "../../../src/core/media-types.js";
 import { copyReference } from "../../../src/oci/copy/index.js";
 import { DOCKER_LAYER_TAR, DockerArchive } from "../../../src/oci/docker-archive/index.js";
-import { RegistryClient, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
 import { generateImages, pushImages, writeOciLayout, type TestManifest } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { copy, inspectRaw } from "../../harness/skopeo.js";
@@ -39,18 +39,19 @@ describe("docker-archive: skopeo → airgap → registry → skopeo", () => {
   let tmp: TempDir;
   let registry: RunningRegistry;
   let client: RegistryClient;
+  const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 200 } });
   let layoutDir: string;
 
   beforeAll(async () => {
     [tmp, registry] = await Promise.all([makeTempDir("dockerarchsk"), startRegistry()]);
-    client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 200 } }) });
+    client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport });
     layoutDir = join(tmp.path, "layout");
     await Promise.all([writeOciLayout(layoutDir, images), pushImages(registry, images)]);
   });
   afterAll(async () => {
     await registry?.stop();
     await tmp?.remove();
-    await closeAgents();
+    await transport.close();
   });
 
   it.each([

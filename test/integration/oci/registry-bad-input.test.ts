@@ -3,21 +3,24 @@
  * digest, oversized manifests, upload Locations on another host, a failing token endpoint,
  * wrong credentials, invalid references.
  */
+import { Secret } from "../../../src/core/secret.js";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Digest } from "../../../src/core/digest.js";
 import { UsageError } from "../../../src/core/errors.js";
-import type { Logger } from "../../../src/core/logger.js";
+import { silentLogger, type Logger } from "../../../src/core/logger.js";
 import { MediaType } from "../../../src/core/media-types.js";
-import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
+import { createOciToolkit } from "../../../src/providers/toolkit.js";
 import { ContentVerificationError, sha256Digest } from "../../../src/oci/verify.js";
+import { ManualClock } from "../../harness/clock.js";
 import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 
-const transport = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 } });
-const limits = { inMemoryLimit: 1024, chunkedThreshold: 64 * 1024, chunkSize: 16 * 1024 };
+const transport = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, clock: new ManualClock() });
+const limits = { inMemoryLimit: 1024, chunkSize: 16 * 1024 };
 const images = generateImages("registry-bad-input");
 
 let plain: RunningRegistry;
@@ -30,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([plain?.stop(), basicRegistry?.stop(), tokenRegistry?.stop()]);
-  await closeAgents();
+  await transport.close();
 });
 
 function plainClient(): RegistryClient {
@@ -45,14 +48,15 @@ function patterned(size: number, salt: number): Buffer {
 
 describe("content that does not match its digest", () => {
   it.each([
-    { strategy: "in memory", size: 800 },
-    { strategy: "streamed monolithic", size: 40_000 },
-    { strategy: "chunked", size: 100_000 },
-  ])("is refused and never committed ($strategy)", async ({ size }) => {
+    { strategy: "in memory", size: 800, mode: "stream" as const },
+    { strategy: "streamed", size: 40_000, mode: "stream" as const },
+    { strategy: "single-shot", size: 40_000, mode: "single-shot" as const },
+    { strategy: "chunked", size: 100_000, mode: "chunked" as const },
+  ])("is refused and never committed ($strategy)", async ({ size, mode }) => {
     const client = plainClient();
     const claimed = patterned(size, 1);
     const actual = patterned(size, 2); // same size, other bytes
-    const error = await client.pushBlob("bad/blob", { digest: sha256Digest(claimed), size }, Readable.from([actual])).catch((e: unknown) => e);
+    const error = await client.pushBlob("bad/blob", { digest: sha256Digest(claimed), size }, Readable.from([actual]), { limits: { mode } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContentVerificationError);
     expect((error as Error).message).toContain(`expected ${sha256Digest(claimed)}`);
     expect(await client.headBlob("bad/blob", sha256Digest(claimed))).toEqual({ found: false });
@@ -184,26 +188,51 @@ describe("an upload Location on another host", () => {
 });
 
 describe("authentication failures", () => {
-  it("basic registry, wrong password: authentication failed for <registry>: <registry's message>", async () => {
+  it("basic registry, wrong password from airgap.yaml: said once, with the realm and which credentials were tried, never the password", async () => {
+    // Through the toolkit, as the CLI builds clients from airgap.yaml's credentials block.
+    const own = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, clock: new ManualClock() });
+    try {
+      const toolkit = createOciToolkit({ transport: own, logger: silentLogger, env: {} });
+      const client = toolkit.client({ url: basicRegistry.url, credentials: { username: basicRegistry.username ?? "", password: new Secret("not-the-password") } });
+      const error = await client.getManifest("library/single", "1.0").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryError);
+      expect(error).toMatchObject({ code: "REGISTRY_AUTH", status: 401, temporary: false, registryCode: "UNAUTHORIZED", registryMessage: "authentication required" });
+      expect((error as Error).message).toBe(`authentication failed for ${basicRegistry.host} (realm "airgap-test"): authentication required; tried username "${basicRegistry.username ?? ""}" from airgap.yaml`);
+      expect((error as Error).message).not.toContain("not-the-password");
+      // The refusal is final for these credentials: later calls fail with it at once, without a request
+      // that could only be refused again (one message, and no lockout from repeated wrong passwords).
+      const sent = own.stats().requests.GET ?? 0;
+      expect(sent).toBe(2); // the anonymous attempt that learnt the challenge, then the refused credentials
+      for (const call of [() => client.headManifest("library/single", "1.0"), () => client.headBlob("library/single", sha256Digest("x")), () => client.ping()]) {
+        expect(await call().catch((e: unknown) => e)).toBe(error);
+      }
+      expect(own.stats().requests).toEqual({ GET: 2 });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("basic registry, HEAD with a wrong password: says the credentials were refused (a HEAD answer has no body to quote)", async () => {
     const client = new RegistryClient({ url: basicRegistry.url, credentials: { username: basicRegistry.username ?? "", password: "not-the-password" }, transport });
-    const error = await client.getManifest("library/single", "1.0").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RegistryError);
-    expect(error).toMatchObject({ code: "REGISTRY_AUTH", status: 401, temporary: false, errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] });
-    expect((error as Error).message).toBe(`authentication failed for ${basicRegistry.host}: authentication required`);
-    // A HEAD answer has no body to quote.
-    await expect(client.headManifest("library/single", "1.0")).rejects.toThrow(`authentication failed for ${basicRegistry.host}: the registry refused the credentials (HTTP 401)`);
+    await expect(client.headManifest("library/single", "1.0")).rejects.toThrow(
+      `authentication failed for ${basicRegistry.host} (realm "airgap-test"): the registry refused the credentials (HTTP 401); tried username "${basicRegistry.username ?? ""}"`,
+    );
   });
 
-  it("basic registry, no credentials: says none are configured", async () => {
+  it("basic registry, no credentials: says anonymous access was tried and none are configured", async () => {
     const client = new RegistryClient({ url: basicRegistry.url, credentials: anonymousCredentials, transport });
-    await expect(client.ping()).rejects.toThrow(`authentication failed for ${basicRegistry.host}: authentication required (no credentials are configured for this registry)`);
+    await expect(client.ping()).rejects.toThrow(
+      `authentication failed for ${basicRegistry.host} (realm "airgap-test"): authentication required; tried anonymous access (no credentials are configured for this registry)`,
+    );
   });
 
-  it("token registry, wrong password: the token server's refusal is reported for the registry", async () => {
+  it("token registry, wrong password: the token server's refusal is reported for the registry, with the token realm", async () => {
     const client = new RegistryClient({ url: tokenRegistry.url, credentials: { username: tokenRegistry.username ?? "", password: "not-the-password" }, transport });
     const error = await client.getManifest("library/single", "1.0").catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "REGISTRY_AUTH", temporary: false });
-    expect((error as Error).message).toMatch(new RegExp(`^authentication failed for ${tokenRegistry.host}: .*token endpoint http://127\\.0\\.0\\.1:\\d+/token refused the credentials`));
+    const realm = tokenRegistry.tokenServer?.realm ?? "?";
+    expect((error as Error).message).toContain(`authentication failed for ${tokenRegistry.host} (realm "${realm}"): `);
+    expect((error as Error).message).toMatch(new RegExp(`token endpoint http://127\\.0\\.0\\.1:\\d+/token refused the credentials\\); tried username "${tokenRegistry.username ?? ""}"$`));
     expect((error as Error).message).not.toContain("not-the-password");
   });
 
@@ -229,7 +258,7 @@ describe("debug logging", () => {
   it("logs every request at debug level without credentials or tokens", async () => {
     const lines: string[] = [];
     const logger: Logger = { enabled: () => true, log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) };
-    const logTransport = new Transport({ logger, retry: { baseDelayMs: 5 } });
+    const logTransport = new Transport({ logger, retry: { baseDelayMs: 5 }, clock: new ManualClock() });
     for (const r of [basicRegistry, tokenRegistry]) {
       const client = new RegistryClient({ url: r.url, credentials: { username: r.username ?? "", password: r.password ?? "" }, transport: logTransport, logger });
       await client.ping();

@@ -4,10 +4,12 @@
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { MediaType } from "../../../src/core/media-types.js";
-import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
+import { RegistryClient, RegistryError, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
+import { ManualClock } from "../../harness/clock.js";
 
 interface Seen {
   readonly method: string;
@@ -62,10 +64,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 afterAll(async () => {
-  await closeAgents();
+  await transport.close();
 });
 
-const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 } });
+const clock = new ManualClock();
+const transport = new Transport({ retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 }, clock });
 const sha = (data: Buffer | string): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
 
@@ -226,32 +229,44 @@ describe("tag pagination", () => {
   });
 });
 
-describe("per-host concurrency limit", () => {
-  it("never has more requests in flight to one host than configured", async () => {
-    const registry = await tinyServer(async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 30));
+describe("per-client concurrency limit", () => {
+  it("never has more requests in flight than the client's own limit, and one client's limit never changes another's", async () => {
+    let holding = true;
+    const held: ServerResponse[] = [];
+    const answer = (res: ServerResponse): void => {
       res.writeHead(404, { "content-length": 0 });
       res.end();
-    });
-    const limited = new Transport({ perHostConcurrency: 3 });
-    const client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited });
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => client.headManifest("a/b", `t${i}`)));
-    expect(results.every((r) => !r.found)).toBe(true);
-    expect(registry.maxInFlight()).toBe(3);
-    const wider = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited, concurrency: 5 });
-    await Promise.all(Array.from({ length: 12 }, (_, i) => wider.headManifest("a/b", `u${i}`)));
-    expect(registry.maxInFlight()).toBe(5);
+    };
+    const registry = await tinyServer((_req, res) => (holding ? void held.push(res) : answer(res)));
+    const limited = new Transport({ perHostConcurrency: 3, clock });
+    try {
+      const narrow = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited });
+      const wide = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport: limited, concurrency: 5 });
+      const narrowCalls = Promise.all(Array.from({ length: 12 }, (_, i) => narrow.headManifest("a/b", `t${i}`)));
+      // The server holds every answer: 3 requests reach it, 9 wait in the client.
+      await vi.waitFor(() => expect([registry.seen.length, narrow.connection.limiter.waiting(registry.host)]).toEqual([3, 9]));
+      // A second client of the same registry on the same transport keeps its own limit of 5, whatever the first one does.
+      const wideCalls = Promise.all(Array.from({ length: 12 }, (_, i) => wide.headManifest("a/b", `u${i}`)));
+      await vi.waitFor(() => expect([registry.seen.length, wide.connection.limiter.waiting(registry.host)]).toEqual([8, 7]));
+      expect(narrow.connection.limiter.waiting(registry.host)).toBe(9);
+      holding = false;
+      held.splice(0).forEach(answer);
+      const results = [...(await narrowCalls), ...(await wideCalls)];
+      expect(results.every((r) => !r.found)).toBe(true);
+      expect(registry.maxInFlight()).toBe(8);
+      expect(limited.stats().connections).toBeLessThanOrEqual(8);
+    } finally {
+      await limited.close();
+    }
   });
 
   it("aborts a call with its AbortSignal", async () => {
-    const registry = await tinyServer(async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 5_000));
-      res.end();
-    });
+    const registry = await tinyServer(() => undefined); // never answers
     const client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport });
     const controller = new AbortController();
     const pending = client.headManifest("a/b", "t", { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("user cancelled")), 50);
+    await vi.waitFor(() => expect(registry.seen).toHaveLength(1));
+    controller.abort(new Error("user cancelled"));
     await expect(pending).rejects.toThrow("user cancelled");
   });
 });
@@ -299,14 +314,17 @@ describe("bearer token flow", () => {
     expect(issued).toEqual(["tok-1", "tok-2"]);
   });
 
-  it("refreshes a token shortly before it expires (expires_in default 60 s; here 6 s)", async () => {
+  it("refreshes a token shortly before it expires, on the transport's clock (expires_in 6 s, refreshed 5 s early)", async () => {
     const { server, issued } = await tokenRegistry({ expiresIn: 6 });
     const client = new RegistryClient({ url: server.url, credentials: { username: "u", password: "p" }, transport });
     await client.headManifest("team/app", "a");
     await client.headManifest("team/app", "b");
     expect(issued).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 1_100)); // 6 s lifetime, refreshed 5 s early
+    clock.advance(900);
     await client.headManifest("team/app", "c");
+    expect(issued).toHaveLength(1);
+    clock.advance(200);
+    await client.headManifest("team/app", "d");
     expect(issued).toHaveLength(2);
   });
 
@@ -326,7 +344,7 @@ describe("bearer token flow", () => {
     const client = new RegistryClient({ url: server.url, credentials: { username: "u", password: "wrong-password" }, transport });
     const error = await client.ping().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "REGISTRY_AUTH", temporary: false });
-    expect((error as Error).message).toMatch(new RegExp(`^authentication failed for ${server.host}: incorrect username or password`));
+    expect((error as Error).message).toMatch(new RegExp(`^authentication failed for ${server.host} \\(realm "${server.url}/token"\\): incorrect username or password`));
     expect((error as Error).message).not.toContain("wrong-password");
   });
 });
@@ -359,6 +377,61 @@ describe("registries that answer HTML", () => {
     });
     const client = new RegistryClient({ url: site.url, credentials: anonymousCredentials, transport });
     await expect(client.ping()).rejects.toThrow(/HTML page, not the registry API/);
+  });
+});
+
+describe("a streamed upload cut mid-body, on a registry that keeps what it received", () => {
+  it("resumes from the offset the upload status reports: the content is read again up to it, and only the rest is sent", async () => {
+    const blob = Buffer.alloc(300_000);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 131) % 253;
+    const received = new Map<string, Buffer>();
+    let cut = false;
+    const registry = await tinyServer(async (req, res) => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const id = url.pathname.split("/").at(-1) ?? "";
+      const range = (): string => `0-${Math.max(0, (received.get(id)?.length ?? 0) - 1)}`;
+      if (req.method === "POST") {
+        received.set("u1", Buffer.alloc(0));
+        res.writeHead(202, { location: "/v2/a/b/blobs/uploads/u1", "content-length": 0 });
+        return void res.end();
+      }
+      if (req.method === "PATCH") {
+        const start = Number((req.headers["content-range"] ?? "0-").split("-")[0]);
+        if (start !== received.get(id)?.length) return json(res, 416, { errors: [{ code: "BLOB_UPLOAD_INVALID", message: "range mismatch" }] });
+        for await (const chunk of req) {
+          received.set(id, Buffer.concat([received.get(id) ?? Buffer.alloc(0), chunk as Buffer]));
+          if (!cut && (received.get(id)?.length ?? 0) >= 100_000) {
+            // The connection breaks; the registry keeps the first 100,000 bytes.
+            cut = true;
+            received.set(id, received.get(id)!.subarray(0, 100_000));
+            return void req.socket.destroy();
+          }
+        }
+        res.writeHead(202, { location: `/v2/a/b/blobs/uploads/${id}`, range: range(), "content-length": 0 });
+        return void res.end();
+      }
+      if (req.method === "GET" && url.pathname.includes("/uploads/")) {
+        res.writeHead(204, { location: `/v2/a/b/blobs/uploads/${id}`, range: range() });
+        return void res.end();
+      }
+      if (req.method === "PUT") {
+        const ok = sha(received.get(id) ?? "") === url.searchParams.get("digest");
+        return ok ? json(res, 201, {}) : json(res, 400, { errors: [{ code: "DIGEST_INVALID", message: "digest mismatch" }] });
+      }
+      json(res, 200, {});
+    });
+    const client = new RegistryClient({ url: registry.url, credentials: anonymousCredentials, transport, limits: { inMemoryLimit: 1024 } });
+    let reopened = 0;
+    const result = await client.pushBlob("a/b", { digest: sha(blob), size: blob.length }, Readable.from([blob.subarray(0, 150_000), blob.subarray(150_000)]), {
+      reopen: async () => (reopened++, Readable.from([blob])),
+    });
+    expect(result).toMatchObject({ method: "streamed", digest: sha(blob) });
+    expect(reopened).toBe(1);
+    expect(received.get("u1")?.equals(blob)).toBe(true);
+    const uploads = registry.seen.filter((s) => s.url.includes("/uploads/"));
+    expect(uploads.map((s) => s.method)).toEqual(["POST", "PATCH", "GET", "PATCH", "PUT"]);
+    expect(uploads.filter((s) => s.method === "PATCH").map((s) => s.headers["content-range"])).toEqual([undefined, `100000-${blob.length - 1}`]);
+    expect(uploads[3]?.headers["content-length"]).toBe(String(blob.length - 100_000));
   });
 });
 

@@ -9,16 +9,16 @@ import {
   RegistryRepository,
   Transport,
   anonymousCredentials,
-  closeAgents,
   referrersTag,
   type RegistryClientOptions,
 } from "../../../src/oci/registry/index.js";
 import { blobsOf, generateImages, largeBlob, manifestsOf, pushImages, writeOciLayout, type TestImage } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { copy, inspectRaw, skopeoOptionsFor } from "../../harness/skopeo.js";
+import { ManualClock } from "../../harness/clock.js";
 import { makeTempDir } from "../../harness/tmp.js";
 
-const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 200 } });
+const transport = new Transport({ retry: { baseDelayMs: 20, maxDelayMs: 200 }, clock: new ManualClock() });
 
 function clientFor(r: RunningRegistry, extra: Partial<RegistryClientOptions> = {}): RegistryClient {
   return new RegistryClient({
@@ -50,7 +50,7 @@ async function pushImage(repo: RegistryRepository, image: TestImage): Promise<vo
 }
 
 afterAll(async () => {
-  await closeAgents();
+  await transport.close();
 });
 
 const images = generateImages("registry-push-pull");
@@ -146,7 +146,7 @@ describe("token registry: mount, pagination, chunked upload, referrers, delete",
 
   beforeAll(async () => {
     r = await startRegistry({ auth: "token" });
-    client = clientFor(r, { limits: { inMemoryLimit: 64 * 1024, chunkedThreshold: 512 * 1024, chunkSize: 200 * 1024 } });
+    client = clientFor(r, { limits: { inMemoryLimit: 64 * 1024, chunkSize: 200 * 1024 } });
     await pushImage(new RegistryRepository(client, "src/app"), single);
   });
   afterAll(async () => {
@@ -199,10 +199,10 @@ describe("token registry: mount, pagination, chunked upload, referrers, delete",
     expect(log.match(/GET \/v2\/_catalog\?last=[^ ]*n=2/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
   });
 
-  it("uploads a large blob in chunks with Content-Range, and reads it back verified", async () => {
+  it("uploads a large blob in chunks with Content-Range when asked to (chunked mode), and reads it back verified", async () => {
     const big = largeBlob("chunked", 1_300_000);
     const digest = await big.digest();
-    const result = await client.pushBlob("big/blob", { digest, size: big.size }, big.stream());
+    const result = await client.pushBlob("big/blob", { digest, size: big.size }, big.stream(), { limits: { mode: "chunked" } });
     expect(result.method).toBe("chunked");
     const log = await r.readLog();
     expect(log.match(/"PATCH \/v2\/big\/blob\/blobs\/uploads\//g)?.length ?? 0).toBeGreaterThanOrEqual(6);
@@ -211,16 +211,19 @@ describe("token registry: mount, pagination, chunked upload, referrers, delete",
     expect(sha256Digest(await readAll(opened.stream))).toBe(digest);
   });
 
-  it("retries a whole streamed upload from a body factory", async () => {
-    const big = largeBlob("factory", 300_000);
+  it("streams a large blob in one PATCH by default, opening a body factory once when nothing fails", async () => {
+    const big = largeBlob("factory", 1_300_000);
     const digest = await big.digest();
     let opened = 0;
     const result = await client.pushBlob("big/factory", { digest, size: big.size }, () => {
       opened++;
       return big.stream();
     });
-    expect(result.method).toBe("monolithic");
+    expect(result.method).toBe("streamed");
     expect(opened).toBe(1);
+    const log = await r.readLog();
+    expect(log.match(/"PATCH \/v2\/big\/factory\/blobs\/uploads\//g)?.length).toBe(1);
+    expect((await client.headBlob("big/factory", digest)).found).toBe(true);
   });
 
   it("finds referrers through the sha256-<hex> tag when the referrers API answers 404", async () => {

@@ -2,6 +2,7 @@
  * The fileserver provider on a plain directory: temp file in the same
  * directory, fsync, rename, sidecar; reading never creates anything.
  */
+import { Transport } from "../../../src/oci/registry/index.js";
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -102,7 +103,7 @@ describe("fileserver on a directory", () => {
   });
 
   it("loads as the built-in `fileserver` plugin with every file capability", async () => {
-    const loaded = await createProvider("fileserver", { path: root }, { registryName: "disk", baseDir: tmp.path, logger: silentLogger, oci: createOciToolkit(silentLogger, {}) });
+    const loaded = await createProvider("fileserver", { path: root }, { registryName: "disk", baseDir: tmp.path, logger: silentLogger, oci: createOciToolkit({ transport: new Transport(), logger: silentLogger, env: {} }) });
     try {
       expect(loaded.display).toBe(root);
       for (const capability of ["observeFiles", "putFile", "deleteFile", "listFiles", "observeCharts", "publishCharts", "close"] as const) expect(typeof loaded[capability], capability).toBe("function");

@@ -10,12 +10,11 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeAgents } from "../../../src/oci/registry/index.js";
 import { compareLock, serializeLock, type AirgapLock, type LockedHelmChart } from "../../../src/lock/index.js";
 import { Secret } from "../../../src/core/secret.js";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
 import { makeTempDir, type TempDir } from "../../harness/tmp.js";
-import { configFrom, problemLines, resolve, type TestConfig } from "./helpers.js";
+import { configFrom, testTransport, problemLines, resolve, type TestConfig } from "./helpers.js";
 
 const USER = "chartreader";
 const PASSWORD = "hunter2-secret";
@@ -69,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await nginx?.stop();
   await tmp?.remove();
-  await closeAgents();
+  await testTransport.close();
 });
 
 const ENV = { HELM_USER: USER, HELM_PASSWORD: PASSWORD };

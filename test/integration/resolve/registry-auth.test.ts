@@ -4,11 +4,10 @@
  * registry with Basic auth.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeAgents } from "../../../src/oci/registry/index.js";
 import { serializeLock } from "../../../src/lock/index.js";
 import { generateImages, pushImages } from "../../harness/images.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
-import { configFrom, resolve } from "./helpers.js";
+import { configFrom, testTransport, resolve } from "./helpers.js";
 
 const images = generateImages("resolve-auth", [{ repository: "private/app", tags: ["1.0"], format: "oci", layerSize: 256 }]);
 let registry: RunningRegistry;
@@ -20,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
-  await closeAgents();
+  await testTransport.close();
 });
 
 function yaml(credentials: string): string {

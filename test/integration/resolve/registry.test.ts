@@ -4,7 +4,6 @@
  * exactly what the resolver asked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeAgents } from "../../../src/oci/registry/index.js";
 import { compareLock, isTagSelection, serializeLock, type AirgapLock, type LockedImage, type LockedTagSelection } from "../../../src/lock/index.js";
 import { startFaultProxy, type FaultProxy } from "../../harness/fault-proxy.js";
 import { DEFAULT_IMAGE_SPECS, generateImages, LINUX_AMD64, pushImages, type ImageSpec, type TestImage } from "../../harness/images.js";
@@ -12,7 +11,7 @@ import { getFreePort } from "../../harness/ports.js";
 import { sha256Digest } from "../../harness/random.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
 import { inspectRaw } from "../../harness/skopeo.js";
-import { configFrom, problemLines, resolve, type TestConfig } from "./helpers.js";
+import { configFrom, testTransport, problemLines, resolve, type TestConfig } from "./helpers.js";
 
 const MANY = ["1.0.0", "1.0.1", "1.1.0", "1.2.0-rc.1", "1.2.0", "v1.3.0", "2.0.0", "latest", "build-9", "build-10"];
 const specs: ImageSpec[] = [
@@ -50,7 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.stop();
   await registry?.stop();
-  await closeAgents();
+  await testTransport.close();
 });
 
 function sources(): string {

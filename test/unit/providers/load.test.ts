@@ -4,9 +4,10 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/core/logger.js";
 import { createProvider, loadPlugin, ProviderLoadError } from "../../../src/providers/load.js";
 import { createOciToolkit } from "../../../src/providers/toolkit.js";
+import { Transport } from "../../../src/oci/registry/index.js";
 import { tempDir } from "../../helpers/config.js";
 
-const context = (baseDir: string, registryName = "r") => ({ registryName, baseDir, logger: silentLogger, oci: createOciToolkit(silentLogger, {}) });
+const context = (baseDir: string, registryName = "r") => ({ registryName, baseDir, logger: silentLogger, oci: createOciToolkit({ logger: silentLogger, transport: new Transport(), env: {} }) });
 
 /** Writes a real npm package that exports a plugin, as a third party would publish it. */
 function thirdPartyPackage(dir: string, name: string, body: string): void {

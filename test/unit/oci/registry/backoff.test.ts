@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter, retryDelay, sleep } from "../../../../src/oci/registry/backoff.js";
+import { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter, retryDelay } from "../../../../src/oci/registry/backoff.js";
+import { sleep } from "../../../../src/oci/registry/clock.js";
 
 describe("parseRetryAfter", () => {
   const now = Date.parse("2024-01-01T00:00:00Z");

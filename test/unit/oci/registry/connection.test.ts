@@ -3,7 +3,8 @@ import { RegistryConnection, registryBaseUrl, registryDisplayName } from "../../
 import { RegistryError } from "../../../../src/oci/registry/errors.js";
 import { anonymousCredentials } from "../../../../src/oci/registry/credentials.js";
 import type { TransportResponse } from "../../../../src/oci/registry/transport.js";
-import { nextUploadLocation } from "../../../../src/oci/registry/uploads.js";
+import { Transport } from "../../../../src/oci/registry/transport.js";
+import { nextUploadLocation } from "../../../../src/oci/registry/upload-session.js";
 
 describe("registryBaseUrl", () => {
   it("defaults to https and keeps an explicit http://", () => {
@@ -26,12 +27,13 @@ describe("registryBaseUrl", () => {
 });
 
 function fakeResponse(url: string, location: string | undefined): TransportResponse {
-  return { status: 202, headers: location === undefined ? {} : { location }, url: new URL(url), body: undefined as never, attempts: 1 };
+  return { status: 202, headers: location === undefined ? {} : { location }, url: new URL(url), body: undefined as never, attempts: 1, retryAfterMs: undefined };
 }
 
 describe("nextUploadLocation", () => {
-  const https = new RegistryConnection({ url: "https://reg.example", credentials: anonymousCredentials });
-  const http = new RegistryConnection({ url: "http://127.0.0.1:5000", credentials: anonymousCredentials });
+  const transport = new Transport();
+  const https = new RegistryConnection({ url: "https://reg.example", credentials: anonymousCredentials, transport });
+  const http = new RegistryConnection({ url: "http://127.0.0.1:5000", credentials: anonymousCredentials, transport });
 
   it("resolves relative Locations and keeps their query", () => {
     expect(nextUploadLocation(https, fakeResponse("https://reg.example/v2/a/blobs/uploads/", "/v2/a/blobs/uploads/u1?_state=s"), "t").href).toBe(

@@ -2,7 +2,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CredentialsError, authFileLocations, environmentCredentials, lookupCredentials } from "../../../../src/oci/registry/credentials.js";
+import { CredentialsError, authFileLocations, environmentCredentials, lookupCredentials, staticCredentials } from "../../../../src/oci/registry/credentials.js";
+import { describeCredentials } from "../../../../src/oci/registry/credentials-types.js";
 
 let dir: string;
 let binDir: string;
@@ -122,9 +123,27 @@ describe("environmentCredentials", () => {
     await writeFile(log, "");
     const provider = environmentCredentials({ env: e });
     const [a, b] = await Promise.all([provider("helped.example:5000"), provider("helped.example:5000")]);
-    expect(a).toEqual({ username: "helper-user", password: "helper-secret" });
+    expect(a).toMatchObject({ username: "helper-user", password: "helper-secret", origin: expect.stringMatching(/^credential helper docker-credential-test \(docker config .*config\.json\)$/) });
     expect(b).toEqual(a);
     const { readFile } = await import("node:fs/promises");
     expect((await readFile(log, "utf8")).trim().split("\n")).toEqual(["get helped.example:5000"]);
+  });
+});
+
+describe("describeCredentials", () => {
+  it("says which credentials by kind and origin, never the secret", () => {
+    expect(describeCredentials({ username: "alice", password: "s3cret-pw", origin: "airgap.yaml" })).toBe('username "alice" from airgap.yaml');
+    expect(describeCredentials({ identityToken: "tok-s3cret", origin: "docker config /home/u/.docker/config.json auths[\"reg\"]" })).toBe(
+      'an identity token from docker config /home/u/.docker/config.json auths["reg"]',
+    );
+    expect(describeCredentials(undefined)).toBe("anonymous access (no credentials are configured for this registry)");
+    expect(describeCredentials({ username: "bob", password: "pw" })).toBe('username "bob"');
+  });
+
+  it("the auth files and static settings record where the credentials came from", async () => {
+    const e = await dockerConfig("origin", { auths: { "reg.example:5000": { auth: b64("carol:pw-123") } } });
+    const found = await environmentCredentials({ env: e })("reg.example:5000");
+    expect(found?.origin).toBe(`docker config ${join(e.DOCKER_CONFIG ?? "", "config.json")} auths["reg.example:5000"]`);
+    expect(await staticCredentials({ username: "dave", password: "x" }, "airgap.yaml")("any")).toMatchObject({ username: "dave", origin: "airgap.yaml" });
   });
 });

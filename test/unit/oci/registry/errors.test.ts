@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AirgapError } from "../../../../src/core/errors.js";
-import { RegistryError, describeErrorBody, excerpt, isTemporaryStatus, parseErrorBody, registryMessage } from "../../../../src/oci/registry/errors.js";
+import { RegistryError, describeErrorBody, errorBodyFields, excerpt, isTemporaryStatus, parseErrorBody, registryMessage } from "../../../../src/oci/registry/errors.js";
 
 describe("parseErrorBody", () => {
   it("parses the OCI error envelope with code, message and detail", () => {
@@ -42,6 +42,17 @@ describe("RegistryError", () => {
     expect(e.name).toBe("RegistryError");
     expect(e.hasCode("UNAVAILABLE")).toBe(true);
     expect([e.status, e.method, e.url, e.temporary]).toEqual([503, "GET", "https://r/v2/", true]);
+  });
+
+  it("keeps the registry's own code and words as fields, whatever the body was", () => {
+    const fields = (text: string, type?: string) => {
+      const e = new RegistryError({ code: "REGISTRY_HTTP", message: "m", registry: "r", method: "PUT", url: "u", status: 400, temporary: false, ...errorBodyFields(parseErrorBody(text, type)) });
+      return [e.registryCode, e.registryMessage];
+    };
+    expect(fields(JSON.stringify({ errors: [{ code: "MANIFEST_BLOB_UNKNOWN", message: "blob unknown to registry" }, { code: "DENIED", message: "" }] }))).toEqual(["MANIFEST_BLOB_UNKNOWN", "blob unknown to registry"]);
+    expect(fields('{"details":"incorrect username or password"}')).toEqual([undefined, "incorrect username or password"]);
+    expect(fields("quota exceeded for project team\n", "text/plain")).toEqual([undefined, "quota exceeded for project team"]);
+    expect(fields("")).toEqual([undefined, undefined]);
   });
 
   it("classifies temporary statuses", () => {

@@ -11,7 +11,7 @@ describe("HostLimiter", () => {
     const c = limiter.acquire("h:1").then((r) => (order.push("c"), r));
     const d = limiter.acquire("h:1").then((r) => (order.push("d"), r));
     await Promise.resolve();
-    expect(limiter.active("h:1")).toBe(2);
+    expect([limiter.active("h:1"), limiter.waiting("h:1")]).toEqual([2, 2]);
     a();
     a(); // a second release of the same permit is ignored
     (await c)();
@@ -22,18 +22,22 @@ describe("HostLimiter", () => {
     expect(limiter.active("h:1")).toBe(0);
   });
 
-  it("applies per-host limits and drops aborted waiters", async () => {
-    const limiter = new HostLimiter(6);
-    limiter.setLimit("slow:1", 1);
-    const held = await limiter.acquire("slow:1");
+  it("drops aborted waiters, and two limiters never share permits", async () => {
+    const one = new HostLimiter(1);
+    const other = new HostLimiter(1);
+    const held = await one.acquire("slow:1");
     const controller = new AbortController();
-    const waiting = limiter.acquire("slow:1", controller.signal);
+    const waiting = one.acquire("slow:1", controller.signal);
+    // The other client's limit is its own: its slot for the same host is free.
+    const free = await other.acquire("slow:1");
+    expect([one.active("slow:1"), other.active("slow:1")]).toEqual([1, 1]);
     controller.abort(new Error("cancelled"));
     await expect(waiting).rejects.toThrow("cancelled");
     held();
-    const next = await limiter.acquire("slow:1");
-    expect(limiter.active("slow:1")).toBe(1);
+    free();
+    const next = await one.acquire("slow:1");
+    expect(one.active("slow:1")).toBe(1);
     next();
-    expect(() => limiter.setLimit("x", 0)).toThrow(RangeError);
+    expect(() => new HostLimiter(0)).toThrow(RangeError);
   });
 });
