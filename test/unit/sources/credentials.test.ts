@@ -28,14 +28,14 @@ describe("Docker Hub credentials under any spelling", () => {
   for (const key of keys) {
     it.each(hosts)(`docker config key ${key} serves a source declared as %s`, async (host) => {
       const provider = sourceCredentials(source(host), dockerConfig(key));
-      expect(await provider!("docker.io", "library/nginx")).toEqual({ username: "hub-user", password: "hub-pass" });
-      expect(await provider!("registry-1.docker.io", "library/nginx")).toEqual({ username: "hub-user", password: "hub-pass" });
+      expect(await provider!("docker.io", "library/nginx")).toMatchObject({ username: "hub-user", password: "hub-pass" });
+      expect(await provider!("registry-1.docker.io", "library/nginx")).toMatchObject({ username: "hub-user", password: "hub-pass" });
     });
   }
 
   it("finds them for an undeclared Docker Hub host asked under any spelling (targets)", async () => {
     const provider = registryCredentials(undefined, { lookup: dockerConfig("https://index.docker.io/v1/"), configuredIn: "test" });
-    for (const host of hosts) expect(await provider(host)).toEqual({ username: "hub-user", password: "hub-pass" });
+    for (const host of hosts) expect(await provider(host)).toMatchObject({ username: "hub-user", password: "hub-pass" });
     expect(await provider("quay.io")).toBeUndefined();
   });
 });
@@ -44,11 +44,11 @@ describe("a credentials block on the wire", () => {
   const lookup = { env: { HOME: "/nonexistent" }, homeDir: "/nonexistent" };
   it("reveals the password or token only to the client", async () => {
     const password = new Secret("pw-1");
-    expect(await registryCredentials({ username: "team", password }, { lookup, configuredIn: "t" })("registry.example")).toEqual({ username: "team", password: "pw-1" });
-    expect(await registryCredentials({ token: new Secret("tok-1") }, { lookup, configuredIn: "t" })("registry.example")).toEqual({ identityToken: "tok-1" });
+    expect(await registryCredentials({ username: "team", password }, { lookup, configuredIn: "t" })("registry.example")).toEqual({ username: "team", password: "pw-1", origin: "airgap.yaml" });
+    expect(await registryCredentials({ token: new Secret("tok-1") }, { lookup, configuredIn: "t" })("registry.example")).toEqual({ identityToken: "tok-1", origin: "airgap.yaml" });
     // An empty username (${USER:-} unset) is anonymous; an empty token is no token.
     expect(await registryCredentials({ username: "", password }, { lookup, configuredIn: "t" })("registry.example")).toBeUndefined();
-    expect(await registryCredentials({ token: new Secret(""), username: "u", password }, { lookup, configuredIn: "t" })("registry.example")).toEqual({ username: "u", password: "pw-1" });
+    expect(await registryCredentials({ token: new Secret(""), username: "u", password }, { lookup, configuredIn: "t" })("registry.example")).toEqual({ username: "u", password: "pw-1", origin: "airgap.yaml" });
     expect(await registryCredentials({ dockerConfig: false }, { lookup, configuredIn: "t" })("registry.example")).toBeUndefined();
   });
 
