@@ -3,7 +3,7 @@
  * process-wide connection pool, with credentials and TLS from airgap.yaml.
  */
 import type { Logger } from "../core/logger.js";
-import { RegistryClient, RegistryRepository } from "../oci/registry/index.js";
+import { RegistryClient, RegistryRepository, registryBaseUrl, registryDisplayName } from "../oci/registry/index.js";
 import type { OciToolkit } from "../sdk/provider.js";
 import { credentialsFor, tlsFor } from "./credentials.js";
 
@@ -18,10 +18,16 @@ export function createOciToolkit(logger: Logger, env: Readonly<Record<string, st
         logger,
         ...(tls ? { tls } : {}),
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        // One streamed PUT per blob, whatever its size: no chunked PATCHes.
+        ...(options.singleRequestUploads ? { limits: { chunkedThreshold: Number.MAX_SAFE_INTEGER } } : {}),
       });
     },
     repository(client, name) {
       return new RegistryRepository(client, name);
+    },
+    async credentials(url, settings) {
+      const found = await credentialsFor(settings, env)(registryDisplayName(registryBaseUrl(url)));
+      return found !== undefined && "password" in found ? { username: found.username, password: found.password } : undefined;
     },
   };
 }

@@ -11,3 +11,4 @@ export { silentLogger } from "../core/logger.js";
 export { RegistryClient, RegistryError } from "../oci/registry/index.js";
 export { OciLayoutDirectory, LayoutError } from "../oci/layout/index.js";
 export { AirgapError } from "../core/errors.js";
+export { mapLimit } from "../core/concurrency.js";
