@@ -164,26 +164,36 @@ class HarborProvider implements Provider {
     const projects = [...new Set([...byRepository.keys()].map(projectOf))];
     const repositories = new Map<string, Promise<ReadonlySet<string> | undefined>>();
     for (const project of projects) {
-      repositories.set(
-        project,
-        this.projectExists(project, signal).then(async (exists) => (exists ? new Set(await this.api.listRepositories(project, signal)) : undefined)),
-      );
+      const listed = this.projectExists(project, signal).then(async (exists) => (exists ? new Set(await this.api.listRepositories(project, signal)) : undefined));
+      listed.catch(() => undefined); // awaited below, per repository
+      repositories.set(project, listed);
     }
     await mapLimit([...byRepository], this.settings.concurrency ?? 4, async ([repository, list]) => {
       const project = projectOf(repository);
-      let listing: RepositoryListing;
+      const store = this.repository(repository);
+      const call = signal ? { signal } : {};
+      let listing: RepositoryListing | undefined;
       try {
         const known = await repositories.get(project)!;
         listing = known === undefined || !known.has(repository) ? EMPTY_LISTING : listingOf(await this.api.listArtifacts(project, repository.slice(project.length + 1), signal));
       } catch (error) {
-        const message = (this.explainApi(error) as Error).message;
-        for (const item of list) out.set(item.address, { state: "unknown", error: message });
-        return;
+        if (!(error instanceof HarborError && error.status === 403)) {
+          const message = (this.explainApi(error) as Error).message;
+          for (const item of list) out.set(item.address, { state: "unknown", error: message });
+          return;
+        }
+        // An account that may push but not list (a robot without "list artifact"): ask /v2 tag by tag.
+        this.context.logger.log("warn", "the account may not list artifacts; observing tag by tag through /v2, without immutable tag status", { registry: this.display, repository });
       }
-      const store = this.repository(repository);
       for (const item of list) {
         try {
-          out.set(item.address, await observeItem(item, listing, async (tag) => (await store.resolve(tag, signal ? { signal } : {}))?.digest));
+          if (listing === undefined) {
+            const reference = item.tag ?? item.digest;
+            const found = reference === undefined ? undefined : await store.resolve(reference, call);
+            out.set(item.address, found ? { state: "present", digest: found.digest } : { state: "absent" });
+          } else {
+            out.set(item.address, await observeItem(item, listing, async (tag) => (await store.resolve(tag, call))?.digest));
+          }
         } catch (error) {
           out.set(item.address, { state: "unknown", error: (error as Error).message });
         }

@@ -81,8 +81,8 @@ interface Artifact {
   readonly pushTime: string;
   readonly references: readonly { readonly childDigest: string; readonly platform?: Record<string, unknown> }[];
   readonly tags: Map<string, Tag>;
-  readonly subject: string | undefined;
-  readonly accessoryType: string | undefined;
+  subject: string | undefined;
+  accessoryType: string | undefined;
 }
 
 interface Repository {
@@ -366,6 +366,11 @@ export async function startHarbor(options: StartHarborOptions): Promise<HarborSe
     if (isTag) {
       for (const other of target.artifacts.values()) other.tags.delete(reference);
       artifact.tags.set(reference, { id: nextId++, name: reference, pushTime: now() });
+      // middleware/cosign: a `sha256-<hex>.sig` tag makes its artifact an accessory of that digest.
+      if (cosign && artifact.subject === undefined) {
+        artifact.subject = `sha256:${cosign[1]}`;
+        artifact.accessoryType = "signature.cosign";
+      }
     }
   };
 

@@ -6,9 +6,12 @@
  * listing, immutable tags, quota, robot accounts, 401 explained, no cookies.
  * skopeo checks what landed, independently.
  */
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HarborApi } from "../../../plugins/harbor/api.js";
 import type { HarborSettings } from "../../../plugins/harbor/index.js";
+import type { Digest } from "../../../src/core/digest.js";
 import { silentLogger } from "../../../src/core/logger.js";
 import { copyReference } from "../../../src/oci/copy/index.js";
 import { RegistryClient, RegistryRepository, anonymousCredentials, closeAgents } from "../../../src/oci/registry/index.js";
@@ -34,6 +37,7 @@ const apiserver = images.get("kube-apiserver", "v1.27.2");
 const apiserverNext = images.get("kube-apiserver", "v1.27.3");
 
 const ROBOT = { username: "robot$airgap", password: "Robot-Secret-1" };
+const PUSHER = { username: "robot$pusher", password: "Pusher-Secret-1" };
 
 let source: RunningRegistry;
 let upstream: RunningRegistry;
@@ -50,6 +54,7 @@ beforeAll(async () => {
     tls: true,
     accounts: [
       { ...ROBOT, projects: { "spectro-images": ["pull", "push", "list", "read", "delete"], robots: ["pull", "push", "list", "read"] } },
+      { ...PUSHER, projects: { robots: ["pull", "push"] } },
     ],
   });
   sourceClient = new RegistryClient({ url: source.url, credentials: anonymousCredentials });
@@ -276,7 +281,7 @@ describe("harbor provider: immutable tags", () => {
     // A new digest under the immutable tag: Harbor answers 412, and the error says why.
     await copyReference(new RegistryRepository(sourceClient, apiserverNext.repository), target.repository!(`spectro-images/${apiserver.repository}`), "v1.27.3", ["v1.27.3"], { preserveDigests: true });
     const store = target.repository!(`spectro-images/${apiserver.repository}`);
-    const moved = await store.tag({ mediaType: apiserverNext.root.mediaType, digest: apiserverNext.root.digest, size: apiserverNext.root.size }, "v1.27.2").catch((e: unknown) => e);
+    const moved = await store.tag({ mediaType: apiserverNext.root.mediaType, digest: apiserverNext.root.digest as Digest, size: apiserverNext.root.size }, "v1.27.2").catch((e: unknown) => e);
     expect((moved as Error).message).toMatch(/immutable tag rule of project `spectro-images`.*Failed to process request due to 'spectro-images\/kube-apiserver:v1\.27\.2' configured as immutable/);
     const after = await target.observe!([item(apiserver, "v1.27.2")]);
     expect([...after.values()]).toEqual([{ state: "present", digest: apiserver.root.digest, immutable: true }]);
@@ -392,5 +397,68 @@ describe("harbor provider: credentials and missing projects", () => {
     expect(await target.listTags!(`spectro-images/${cpi.repository}`)).toEqual(["v1.22.8"]);
     const del = harbor.requests.filter((r) => r.method === "DELETE");
     expect(del.map((r) => [r.path, r.status])).toEqual([[`/api/v2.0/projects/spectro-images/repositories/cloud-provider-vsphere%252Fcpi%252Frelease%252Fmanager/artifacts/${encodeURIComponent(cpi.root.digest)}/tags/stable`, 200]]);
+  });
+});
+
+describe("harbor provider: accessories, and accounts that may not list", () => {
+  const sha = (data: Buffer): Digest => `sha256:${createHash("sha256").update(data).digest("hex")}` as Digest;
+  const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+  const descriptor = (mediaType: string, data: Buffer) => ({ mediaType, digest: sha(data), size: data.length });
+  const empty = Buffer.from("{}");
+  const signature = Buffer.from(JSON.stringify({ critical: { image: { "docker-manifest-digest": kindnet.root.digest }, type: "cosign container image signature" } }));
+  const sbom = Buffer.from(JSON.stringify({ spdxVersion: "SPDX-2.3", name: "kindnetd" }));
+  const signatureManifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptor("application/vnd.oci.image.config.v1+json", empty), layers: [descriptor("application/vnd.dev.cosign.simplesigning.v1+json", signature)] }));
+  const referrer = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: "application/spdx+json",
+      config: descriptor("application/vnd.oci.empty.v1+json", empty),
+      layers: [descriptor("application/spdx+json", sbom)],
+      subject: { mediaType: kindnet.root.mediaType, digest: kindnet.root.digest, size: kindnet.root.size },
+    }),
+  );
+  const signatureTag = `sha256-${kindnet.root.digest.slice(7)}.sig`;
+
+  it("counts cosign signatures and OCI referrers, which Harbor lists only as accessories, as present", async () => {
+    const target = await provider();
+    const store = target.repository!(`spectro-images/${kindnet.repository}`);
+    for (const [mediaType, data] of [["application/vnd.oci.image.config.v1+json", empty], ["application/vnd.dev.cosign.simplesigning.v1+json", signature], ["application/spdx+json", sbom]] as const) {
+      await store.push(descriptor(mediaType, data), Readable.from([data]));
+    }
+    await store.push(descriptor(OCI_MANIFEST, signatureManifest), Readable.from([signatureManifest]));
+    await store.tag(descriptor(OCI_MANIFEST, signatureManifest), signatureTag);
+    await store.push(descriptor(OCI_MANIFEST, referrer), Readable.from([referrer]));
+
+    const listing = await new HarborApi({ origin: new URL(harbor.url), credentials: harbor.admin, tls: { caFile: harbor.caFile! } }).listArtifacts("spectro-images", kindnet.repository);
+    expect(listing.map((a) => a.digest)).toEqual([kindnet.root.digest]);
+    expect(listing[0]?.accessories?.map((a) => [a.digest, a.type])).toEqual([
+      [sha(signatureManifest), "signature.cosign"],
+      [sha(referrer), "subject.accessory"],
+    ]);
+
+    const items = [item(kindnet, signatureTag), item(kindnet, undefined, "spectro-images", sha(referrer)), item(kindnet, undefined, "spectro-images", sha(Buffer.from("never pushed")))];
+    const mark = harbor.requests.length;
+    const observed = await target.observe!(items);
+    expect([...items].map((i) => observed.get(i.address))).toEqual([{ state: "present", digest: sha(signatureManifest) }, { state: "present", digest: sha(referrer) }, { state: "absent" }]);
+    // The signature's tag is not in the listing: one manifest HEAD answered it.
+    expect(since(mark).filter((r) => r.path.startsWith("/v2/") && r.status < 400).map((r) => `${r.method} ${r.path}`)).toEqual([`HEAD /v2/spectro-images/${kindnet.repository}/manifests/${signatureTag}`]);
+  });
+
+  it("observes tag by tag through /v2 when the account may push but not list artifacts", async () => {
+    // `robots` is private (public projects may be listed by anyone) and holds kindnetd since the robot test.
+    const pusher = await provider({ credentials: PUSHER, projects: {} });
+    const mark = harbor.requests.length;
+    const observed = await pusher.observe!([item(kindnet, "v20230227-15197099", "robots"), item(kindnet, "missing", "robots")]);
+    expect([...observed.values()]).toEqual([{ state: "present", digest: kindnet.root.digest }, { state: "absent" }]);
+    const wire = since(mark);
+    expect(wire.filter((r) => r.path.startsWith("/api/")).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      "HEAD /api/v2.0/projects 200",
+      "GET /api/v2.0/projects/robots/repositories 403",
+    ]);
+    expect(wire.filter((r) => r.method === "HEAD" && r.path.startsWith("/v2/") && r.headers.authorization !== undefined).map((r) => `${r.path} ${r.status}`)).toEqual([
+      `/v2/robots/${kindnet.repository}/manifests/v20230227-15197099 200`,
+      `/v2/robots/${kindnet.repository}/manifests/missing 404`,
+    ]);
   });
 });
