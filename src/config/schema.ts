@@ -209,8 +209,12 @@ function translateOne(error: ErrorObject, input: SchemaCheckInput, replacement: 
       return base(`${display(error.data, pointer)} is not valid here. ${firstSentence((error.parentSchema as SchemaNode)["description"])}`.trim(), pointer, false);
     case "propertyNames": {
       const name = String(params["propertyName"]);
-      return base(`\`${name}\` is not a valid name: use letters, digits, \`-\` and \`_\`, starting with a letter or digit`, `${pointer}/${pointerToken(name)}`, true);
+      // A name rule of its own (Harbor projects) says what it allows; the default is the rule for airgap's own names.
+      const rule = firstSentence((error.schema as SchemaNode | undefined)?.["description"]) || "use letters, digits, `-` and `_`, starting with a letter or digit";
+      return base(`\`${name}\` is not a valid name: ${rule}`, `${pointer}/${pointerToken(name)}`, true);
     }
+    case "not":
+      return base(`${display(error.data, pointer)} is not allowed here. ${firstSentence((error.parentSchema as SchemaNode)["description"])}`.trim(), pointer, false);
     case "minLength":
       return base("must not be empty", pointer, false);
     case "minItems":

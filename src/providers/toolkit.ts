@@ -4,7 +4,7 @@
  * airgap.yaml. Each client keeps its own concurrency limit.
  */
 import type { Logger } from "../core/logger.js";
-import { RegistryClient, RegistryRepository, type Transport } from "../oci/registry/index.js";
+import { RegistryClient, RegistryRepository, registryBaseUrl, registryDisplayName, type Transport } from "../oci/registry/index.js";
 import type { OciToolkit } from "../sdk/provider.js";
 import { credentialsFor, tlsFor } from "./credentials.js";
 
@@ -31,10 +31,16 @@ export function createOciToolkit(options: OciToolkitOptions): OciToolkit {
         logger,
         ...(tls ? { tls } : {}),
         ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+        // One request per blob, whatever its size (ECR's chunk rules): no PATCHes.
+        ...(settings.singleRequestUploads ? { limits: { mode: "single-shot" as const } } : {}),
       });
     },
     repository(client, name) {
       return new RegistryRepository(client, name);
+    },
+    async credentials(url, settings) {
+      const found = await credentialsFor(settings, env)(registryDisplayName(registryBaseUrl(url)));
+      return found !== undefined && "password" in found ? { username: found.username, password: found.password } : undefined;
     },
   };
 }

@@ -16,3 +16,4 @@ export { OciLayoutDirectory, LayoutError } from "../oci/layout/index.js";
 export { AirgapError } from "../core/errors.js";
 export { Secret, SENSITIVE, isSecret } from "../core/secret.js";
 export { httpAuthorization } from "../sources/credentials.js";
+export { mapLimit } from "../core/concurrency.js";

@@ -42,12 +42,40 @@ export interface CredentialSettings {
   readonly helper?: string;
 }
 
+/** What {@link OciToolkit.client} takes. */
+export interface OciClientOptions {
+  /** `https://host[:port]`, or `http://…` for plain HTTP. */
+  readonly url: string;
+  readonly tls?: TlsSettings;
+  readonly credentials?: CredentialSettings;
+  readonly concurrency?: number;
+  /**
+   * Send every blob in one request (POST, then one streamed PUT), never in
+   * chunked PATCHes: for registries with chunk rules of their own (ECR
+   * refuses parts under 5 MiB and has dropped later parts).
+   */
+  readonly singleRequestUploads?: boolean;
+}
+
+/** A username and password, for management APIs that take the registry's own credentials (Harbor's REST API). */
+export interface UsernamePassword {
+  readonly username: string;
+  readonly password: string;
+}
+
 /** Registry clients built by the core: shared connection pool, auth, retries, limits. */
 export interface OciToolkit {
-  /** A client for one registry; `url` is `https://host[:port]` or `http://…` for plain HTTP. */
-  client(options: { readonly url: string; readonly tls?: TlsSettings; readonly credentials?: CredentialSettings; readonly concurrency?: number }): RegistryClient;
+  /** A client for one registry. */
+  client(options: OciClientOptions): RegistryClient;
   /** The ContentWriter for one repository of a client's registry. */
   repository(client: RegistryClient, name: string): ContentWriter;
+  /**
+   * The username and password airgap would send to a registry for these
+   * settings (explicit, credential helper, docker/containers auth files), or
+   * undefined when there are none or only an identity token. Lets a provider
+   * call the registry's management API with the same account as `/v2`.
+   */
+  credentials(url: string, settings?: CredentialSettings): Promise<UsernamePassword | undefined>;
 }
 
 /** What `create` receives besides the provider's own settings. */
@@ -58,6 +86,8 @@ export interface ProviderContext {
   readonly baseDir: string;
   readonly logger: Logger;
   readonly oci: OciToolkit;
+  /** Milliseconds since the epoch, for expiry decisions (token refresh); tests inject one. Default `Date.now`. */
+  readonly clock?: () => number;
 }
 
 /** A target object the core asks about. */
@@ -70,8 +100,8 @@ export interface TargetItem {
   readonly tag?: string;
   /** For files. */
   readonly path?: string;
-  /** The digest the core wants there (a manifest digest, or `sha256:<hex>` of a file). */
-  readonly digest: string;
+  /** The digest the core wants there (a manifest digest, or `sha256:<hex>` of a file); the core always sets it. An item without a tag is observed by it. */
+  readonly digest?: string;
 }
 
 /** What a provider observed for one item: absence is an answer, not an error (core's {@link Observation}). */
@@ -84,6 +114,26 @@ export interface ProviderPrerequisite {
   readonly reason: string;
   /** Round-trips through the plan file to `applyPrerequisite`. */
   readonly data?: unknown;
+}
+
+/** A blob the plan will upload into a repository of the target (for quota checks). */
+export interface PlannedUpload {
+  readonly repository: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** What {@link Provider.preflight} checks: every item the plan touches, and the blobs it will upload. */
+export interface PreflightRequest {
+  readonly items: readonly TargetItem[];
+  readonly uploads: readonly PlannedUpload[];
+}
+
+/** A reason the plan cannot be applied, found before anything is written: one line naming the target and the fix. */
+export interface ProviderProblem {
+  readonly message: string;
+  /** The address or repository the problem is about, when there is one. */
+  readonly subject?: string;
 }
 
 /** The outcome of applying one provider-owned change. */
@@ -126,7 +176,13 @@ export interface Provider {
    * before any content. Called once per plan, before observe.
    */
   prerequisites?(items: readonly TargetItem[], options?: CallOptions): Promise<readonly ProviderPrerequisite[]>;
-  /** Applies one prerequisite; must be idempotent. */
+  /**
+   * Plan-time checks that need the target: names it would refuse, things
+   * that must exist but will not be created, credentials, quota. Empty when
+   * the plan can be applied; each problem is a plan error.
+   */
+  preflight?(request: PreflightRequest, options?: CallOptions): Promise<readonly ProviderProblem[]>;
+  /** Applies one prerequisite (only `data` is guaranteed to round-trip); must be idempotent. */
   applyPrerequisite?(prerequisite: ProviderPrerequisite, options?: CallOptions): Promise<ProviderApplyResult>;
   /**
    * Takes the target's exclusive write lock for the length of an apply, for

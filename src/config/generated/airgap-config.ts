@@ -688,7 +688,7 @@ export interface OciLayoutProviderConfig {
   path: string;
 }
 /**
- * A Harbor registry (v2.x). Projects are created before content lands, with the visibility and quota declared here; artifacts are observed through Harbor's API.
+ * A Harbor registry (v2.x). Projects declared here are created before content lands, with their visibility, quota and scanning; artifacts are observed through Harbor's API; the plan checks quota and immutable tags. `credentials` may be a user or a robot account (`robot$name`); no cookies are kept, so Harbor's CSRF check never applies.
  *
  * This interface was referenced by `AirgapConfig`'s JSON-Schema
  * via the `definition` "provider-harbor".
@@ -699,20 +699,20 @@ export interface HarborProviderConfig {
   tls?: Tls;
   concurrency?: Concurrency;
   /**
-   * Projects airgap manages, by name: created when missing. A bundle's `path` starts with one of them.
+   * Projects airgap manages, by name: created when missing, their declared settings applied when they differ. A bundle's `path` starts with a project; a project neither declared nor existing is a plan error.
    */
   projects?: {
     /**
-     * Settings of one project.
+     * Settings of one project; settings left out are not changed on an existing project.
      */
     [k: string]:
       | {
           /**
-           * Public projects can be pulled without credentials (Palette's `spectro-images`). Default false.
+           * Public projects can be pulled without credentials (Palette's `spectro-images`). Default false for a project airgap creates.
            */
           public?: boolean;
           /**
-           * Quota for the project, e.g. `50GiB` or bytes; -1 for unlimited. apply checks the plan fits before it starts.
+           * A quota above zero (bytes, or a size such as `50GiB`), or -1 for unlimited, for a project airgap creates. `KiB`…`TiB` are powers of 1024, `KB`…`TB` of 1000; the plan checks that what it uploads fits.
            */
           storageLimit?: number | string;
           /**
@@ -726,33 +726,20 @@ export interface HarborProviderConfig {
         }
       | undefined;
   };
-  /**
-   * Create a project-scoped robot account with pull access for the cluster; its secret is written to the file you name, never to the plan.
-   */
-  robot?: {
-    /**
-     * Robot account name (Harbor prefixes it with `robot$`).
-     */
-    name: string;
-    /**
-     * Where to write the robot's secret (mode 0600).
-     */
-    secretFile: string;
-  };
 }
 /**
- * AWS Elastic Container Registry (private). Repositories are created before push (ECR does not create them on push); the authorization token comes from the AWS SDK's credential chain and is refreshed before it expires.
+ * AWS Elastic Container Registry (private). Every repository the plan writes to is created first (ECR does not create them on push; each nested path is its own repository); the authorization token comes from the AWS SDK's credential chain (environment, `profile`, SSO, web identity, instance role) and is replaced before it expires; blobs are uploaded in one request each. Give `region` (with `registryId` for another account than the caller's), or the registry `url` `https://<account>.dkr.ecr.<region>.amazonaws.com`, which names both.
  *
  * This interface was referenced by `AirgapConfig`'s JSON-Schema
  * via the `definition` "provider-ecr".
  */
 export interface EcrProviderConfig {
   /**
-   * AWS region, e.g. `us-east-1`.
+   * AWS region, e.g. `us-east-1`; must agree with an ECR `url`.
    */
-  region: string;
+  region?: string;
   /**
-   * AWS account id owning the registry (12 digits); default: the caller's account.
+   * AWS account id owning the registry (12 digits); default: the account of `url`, else the caller's.
    */
   registryId?: string;
   /**
@@ -760,33 +747,33 @@ export interface EcrProviderConfig {
    */
   url?: string;
   /**
-   * ECR API endpoint override (VPC endpoint, FIPS, or a test server).
+   * ECR API endpoint override (VPC endpoint, FIPS, or a test server); default the SDK's for the region.
    */
   endpoint?: string;
   /**
-   * AWS shared-config profile to use instead of the default chain.
+   * AWS shared-config profile to use instead of the default chain's.
    */
   profile?: string;
   tls?: Tls;
   concurrency?: Concurrency;
   /**
-   * Settings for repositories airgap creates.
+   * Settings of the repositories airgap creates (existing repositories are not changed).
    */
   repositories?: {
     /**
-     * `MUTABLE` (default) or `IMMUTABLE`. With IMMUTABLE, a tag that would move is reported as a plan error instead of a failed push.
+     * `MUTABLE` (default) or `IMMUTABLE`. In an IMMUTABLE repository a tag that would move is a plan error instead of a failed push.
      */
     tagMutability?: "MUTABLE" | "IMMUTABLE";
     /**
-     * Basic scanning on push.
+     * Basic scanning on push (default false).
      */
     scanOnPush?: boolean;
     /**
-     * `AES256` (default) or `KMS`.
+     * `AES256` (default), `KMS` or `KMS_DSSE`.
      */
-    encryption?: "AES256" | "KMS";
+    encryption?: "AES256" | "KMS" | "KMS_DSSE";
     /**
-     * KMS key ARN when `encryption` is KMS.
+     * KMS key ARN or id with `encryption: KMS` or `KMS_DSSE`; default the AWS managed key.
      */
     kmsKey?: string;
   };
