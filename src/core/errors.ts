@@ -59,16 +59,23 @@ export interface FailureFacts {
   readonly temporary?: boolean;
 }
 
-/** The facts of any thrown value, keeping what the error carries. */
+/** The facts of any thrown value, keeping what the error carries (and what its causes carry: a copy failure wraps the registry's answer). */
 export function failureFacts(error: unknown): FailureFacts {
   if (!(error instanceof Error)) return { message: String(error) };
-  const e = error as Error & { code?: unknown; status?: unknown; errors?: unknown; temporary?: unknown };
-  const serverCodes = Array.isArray(e.errors) ? e.errors.map((x: { code?: unknown }) => x?.code).filter((c): c is string => typeof c === "string") : [];
+  let status: number | undefined;
+  let serverCodes: string[] = [];
+  let temporary: boolean | undefined;
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const x = e as Error & { status?: unknown; errors?: unknown; temporary?: unknown };
+    if (status === undefined && typeof x.status === "number") status = x.status;
+    if (serverCodes.length === 0 && Array.isArray(x.errors)) serverCodes = x.errors.map((y: { code?: unknown }) => y?.code).filter((c): c is string => typeof c === "string");
+    if (temporary === undefined && typeof x.temporary === "boolean") temporary = x.temporary;
+  }
   return {
     message: error.message,
     ...(error instanceof AirgapError ? { code: error.code } : {}),
-    ...(typeof e.status === "number" ? { status: e.status } : {}),
+    ...(status !== undefined ? { status } : {}),
     ...(serverCodes.length > 0 ? { serverCodes } : {}),
-    ...(typeof e.temporary === "boolean" ? { temporary: e.temporary } : {}),
+    ...(temporary !== undefined ? { temporary } : {}),
   };
 }

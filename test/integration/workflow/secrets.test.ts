@@ -157,9 +157,9 @@ describe("secrets are marked by field, not found by value", () => {
       }
       expect(runs[0]!.stderr).toContain(`bundle.platform.image["${upstream.host}/team/sub/app:stable"]`);
       // The JSON output still carries the data exactly.
-      const failed = runs[1]!.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { type: string; address?: string; error?: string; changes?: { after?: string }[] });
+      const failed = runs[1]!.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { type: string; address?: string; error?: { message: string }; changes?: { after?: string }[] });
       expect(failed.find((e) => e.type === "plan")?.changes?.[0]?.after).toBe(DIGEST);
-      expect(failed.find((e) => e.type === "change-failed")).toMatchObject({ address: `bundle.platform.image["${upstream.host}/team/sub/app:stable"]`, error: expect.stringContaining("password (sensitive) refused") });
+      expect(failed.find((e) => e.type === "change-failed")).toMatchObject({ address: `bundle.platform.image["${upstream.host}/team/sub/app:stable"]`, error: expect.objectContaining({ message: expect.stringContaining("password (sensitive) refused"), status: 400, serverCodes: ["DENIED"] }) });
     } finally {
       proxy.setRule(undefined);
     }
