@@ -10,6 +10,8 @@
 import type { CallOptions, ContentWriter, Descriptor, Provider, ProviderPlugin } from "../../src/sdk/index.js";
 import { LayoutError, OciLayoutDirectory, PROVIDER_API_VERSION } from "../../src/sdk/index.js";
 import { createRequire } from "node:module";
+import { statfs } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 
 /** The settings of an `oci-layout` registry (path already absolute). */
@@ -67,6 +69,22 @@ function lazyRepository(opener: ReturnType<typeof layoutOpener>, name: string, p
   };
 }
 
+/** Free bytes for an unprivileged writer on the file system holding `path` (or its nearest existing parent). */
+async function freeBytes(path: string): Promise<number | undefined> {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      const stats = await statfs(dir);
+      return stats.bavail * stats.bsize;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(dir) === dir) return undefined;
+    }
+  }
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} B`;
+}
+
 /** The plugin. */
 export const plugin: ProviderPlugin<OciLayoutSettings> = {
   apiVersion: PROVIDER_API_VERSION,
@@ -92,6 +110,14 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
         await layout?.removeRef(`${repository}:${tag}`);
       },
       lockForWrite: (options = {}) => OciLayoutDirectory.lockForWrite(settings.path, options),
+      async preflight({ uploads }) {
+        // Local disk space for the bytes the plan writes (each blob once), where the layout is or will be created.
+        const bytes = [...new Map(uploads.map((u) => [u.digest, u.size])).values()].reduce((a, b) => a + b, 0);
+        if (bytes === 0) return [];
+        const free = await freeBytes(settings.path);
+        if (free === undefined || free >= bytes) return [];
+        return [{ message: `${settings.path} has ${formatSize(free)} free, the plan writes ${formatSize(bytes)}: free space there or point \`path\` at a larger disk`, subject: settings.path }];
+      },
     };
   },
 };

@@ -8,8 +8,8 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { AirgapError } from "../core/errors.js";
 import { mapLimit } from "../core/concurrency.js";
-import { UNVERIFIED, type PlannedChange } from "../plan/model.js";
-import type { Provider } from "../sdk/provider.js";
+import { isArtifactChange, UNVERIFIED, type PlannedChange } from "../plan/model.js";
+import type { Provider, TargetItem } from "../sdk/provider.js";
 
 /** Targets changed since the plan was made. */
 export class StalePlanError extends AirgapError {
@@ -57,11 +57,37 @@ async function nowAndPlanned(change: PlannedChange, providers: ReadonlyMap<strin
   }
 }
 
+/** Digests observed now through providers' batched `observe`, for the artifact changes whose provider has one. */
+async function observedNow(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, signal?: AbortSignal): Promise<Map<string, string>> {
+  const now = new Map<string, string>();
+  const byRegistry = new Map<string, TargetItem[]>();
+  for (const c of changes) {
+    if (c.action === "no-op" || !isArtifactChange(c) || c.tag === undefined || !providers.get(c.registry)?.observe) continue;
+    let list = byRegistry.get(c.registry);
+    if (!list) byRegistry.set(c.registry, (list = []));
+    list.push({ address: c.address, kind: c.kind === "referrer" ? "image" : c.kind, repository: c.repository, tag: c.tag, digest: c.action === "delete" ? c.before : c.after });
+  }
+  for (const [registry, items] of byRegistry) {
+    const answers = await providers.get(registry)!.observe!(items, signal ? { signal } : {});
+    for (const [address, o] of answers) {
+      if (o.state === "present") now.set(address, o.digest);
+      else if (o.state === "absent") now.set(address, "absent");
+      else throw new StalePlanError([{ address, planned: "?", now: `unknown (${o.error.message})` }]);
+    }
+  }
+  return now;
+}
+
 /** Throws StalePlanError when any target object moved since `before` was observed. */
 export async function assertNotStale(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, options: { readonly signal?: AbortSignal; readonly baseDir?: string; readonly concurrency?: number } = {}): Promise<void> {
   const changed: { address: string; planned: string; now: string }[] = [];
+  const batched = await observedNow(changes, providers, options.signal);
   await mapLimit(changes, options.concurrency ?? 16, async (change) => {
-    const found = await nowAndPlanned(change, providers, options.baseDir ?? ".", options.signal);
+    const seen = batched.get(change.address);
+    const found =
+      seen !== undefined && isArtifactChange(change) && change.action !== "no-op"
+        ? { now: seen, planned: change.action === "create" ? "absent" : change.before }
+        : await nowAndPlanned(change, providers, options.baseDir ?? ".", options.signal);
     if (found && found.now !== found.planned) changed.push({ address: change.address, ...found });
   });
   if (changed.length > 0) throw new StalePlanError(changed.sort((a, b) => a.address.localeCompare(b.address)));

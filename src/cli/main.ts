@@ -70,7 +70,21 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * Node prints process warnings (a library's notice that it will drop this
+ * Node version, a deprecation) to stderr by default. They are not the user's
+ * to act on and read like failures in the middle of a plan, so the default
+ * printer is replaced: warnings are kept only when `NODE_OPTIONS` asks for
+ * them with `--trace-warnings` (for whoever debugs airgap itself).
+ */
+function quietNodeWarnings(): void {
+  if ((process.env["NODE_OPTIONS"] ?? "").includes("--trace-warnings")) return;
+  process.removeAllListeners("warning");
+  process.on("warning", () => undefined);
+}
+
 if (isEntryPoint()) {
+  quietNodeWarnings();
   const noColor = process.argv.includes("--no-color");
   const io: CommandIo = {
     stdout: process.stdout,

@@ -9,6 +9,7 @@ import type { Diagnostic } from "../core/diagnostics.js";
 import { AirgapError, UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { observeTargets } from "../observe/observe.js";
+import { preflightTargets } from "../observe/preflight.js";
 import { matchesTarget } from "../plan/address.js";
 import { diff, protectedContent } from "../plan/diff.js";
 import type { OutputChange, Plan } from "../plan/model.js";
@@ -158,6 +159,11 @@ export async function makePlan(
     outputs,
   });
   if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
+  const refused = await preflightTargets(plan, items, providers, options.signal);
+  if (refused.length > 0) {
+    const diagnostics = refused.map((p): Diagnostic => ({ severity: "error", message: `registry ${p.registry}${p.subject !== undefined ? ` (${p.subject})` : ""}: ${p.message}` }));
+    throw new PipelineError(`${refused.length} problem(s) found before anything was written: the targets cannot take this plan`, diagnostics);
+  }
   return { plan, desired, providers, lock, warnings: problems };
 }
 

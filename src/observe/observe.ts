@@ -127,7 +127,10 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
     async (item) => observed.set(item.address, await observeOne(item, input.providers.get(item.registry), call)),
   );
 
-  const presentBlobs = await observeBlobs(input, observed, concurrency, call);
+  // Where a prerequisite is still to be created (a Harbor project, an ECR repository), an absent object's
+  // repository cannot hold its blobs yet, and asking would only be refused: count them all as to upload.
+  const pending = new Set(prerequisites.map((p) => p.registry));
+  const presentBlobs = await observeBlobs(input, observed, concurrency, call, (item) => pending.has(item.registry) && observed.get(item.address)?.state === "absent");
   const pruneCandidates = await observePrune(input, concurrency, call);
   return { observed, presentBlobs, pruneCandidates, prerequisites };
 }
@@ -174,10 +177,16 @@ async function observeOne(item: DesiredItem, provider: Provider | undefined, cal
 }
 
 /** Which blobs and manifests of changing artifacts each target already holds; a failed check stops the plan. */
-async function observeBlobs(input: ObserveInput, observed: ReadonlyMap<string, Observation>, concurrency: number, call: { signal?: AbortSignal }): Promise<Map<string, Set<string>>> {
+async function observeBlobs(
+  input: ObserveInput,
+  observed: ReadonlyMap<string, Observation>,
+  concurrency: number,
+  call: { signal?: AbortSignal },
+  unchecked: (item: DesiredItem) => boolean,
+): Promise<Map<string, Set<string>>> {
   const checks = new Map<string, { registry: string; repository: string; address: string; blob: BlobRef }>();
   for (const item of input.desired) {
-    if (item.kind === "file") continue;
+    if (item.kind === "file" || unchecked(item)) continue;
     const o = observed.get(item.address);
     if (o?.state === "unknown" || (o?.state === "present" && o.digest === item.digest)) continue;
     for (const blob of item.content) {

@@ -1,0 +1,55 @@
+/**
+ * Preflight at plan time: before a plan is shown, every target that offers
+ * a `preflight` capability checks it can take the plan (Harbor's quota and
+ * project rights, ECR's repository names and account, a layout's free disk
+ * space) given every object the plan writes and every blob it uploads. All
+ * problems of all targets are collected, so one `airgap plan` lists them
+ * all, each naming its registry and the fix.
+ */
+import { failureFacts } from "../core/errors.js";
+import type { Plan } from "../plan/model.js";
+import type { DesiredItem } from "../plan/diff.js";
+import type { PlannedUpload, Provider, TargetItem } from "../sdk/provider.js";
+
+/** One reason a target cannot take the plan. */
+export interface PreflightProblem {
+  readonly registry: string;
+  readonly message: string;
+  readonly subject?: string;
+}
+
+function targetItem(item: DesiredItem): TargetItem {
+  return item.kind === "file"
+    ? { address: item.address, kind: "file", path: item.path, digest: item.digest }
+    : { address: item.address, kind: item.kind === "referrer" ? "image" : item.kind, repository: item.repository, ...(item.tag !== undefined ? { tag: item.tag } : {}), digest: item.digest };
+}
+
+/** Runs every target's preflight over the plan; an empty list means every target can take it. */
+export async function preflightTargets(plan: Plan, desired: readonly DesiredItem[], providers: ReadonlyMap<string, Provider>, signal?: AbortSignal): Promise<PreflightProblem[]> {
+  const uploads = new Map<string, PlannedUpload[]>();
+  for (const c of plan.changes) {
+    if (c.action !== "create" && c.action !== "update") continue;
+    if (c.kind === "image" || c.kind === "chart" || c.kind === "referrer") {
+      let list = uploads.get(c.registry);
+      if (!list) uploads.set(c.registry, (list = []));
+      for (const u of c.uploads) list.push({ repository: c.repository, digest: u.digest, size: u.size });
+    } else if (c.kind === "file") {
+      let list = uploads.get(c.registry);
+      if (!list) uploads.set(c.registry, (list = []));
+      list.push({ repository: c.path, digest: c.after, size: c.size });
+    }
+  }
+  const problems: PreflightProblem[] = [];
+  for (const [registry, provider] of providers) {
+    if (!provider.preflight) continue;
+    const items = desired.filter((i) => i.registry === registry).map(targetItem);
+    try {
+      for (const p of await provider.preflight({ items, uploads: uploads.get(registry) ?? [] }, signal ? { signal } : {})) {
+        problems.push({ registry, message: p.message, ...(p.subject !== undefined ? { subject: p.subject } : {}) });
+      }
+    } catch (error) {
+      problems.push({ registry, message: `preflight failed: ${failureFacts(error).message}` });
+    }
+  }
+  return problems;
+}
