@@ -20,7 +20,7 @@ export interface OciSettings {
 export const plugin: ProviderPlugin<OciSettings> = {
   apiVersion: PROVIDER_API_VERSION,
   name: "oci",
-  kinds: ["image", "chart"],
+  kinds: ["image", "chart", "file"],
   configSchema: createRequire(import.meta.url)("./config.schema.json") as object,
   async create(settings, context): Promise<Provider> {
     const client = context.oci.client({

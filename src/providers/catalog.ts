@@ -9,7 +9,7 @@ import type { ContentKind, ProviderCatalog } from "../config/rules/index.js";
 
 /** Built-in providers and what each can hold. */
 export const BUILTIN_PROVIDERS: Readonly<Record<string, readonly ContentKind[]>> = {
-  oci: ["image", "chart"],
+  oci: ["image", "chart", "file"],
   harbor: ["image", "chart"],
   ecr: ["image", "chart"],
   "oci-layout": ["image", "chart", "file"],

@@ -11,17 +11,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
+import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
+import { inspectRaw } from "../../harness/skopeo.js";
 import { createWorkspace, type Workspace } from "./workflow.js";
 
 let nginx: RunningNginx | undefined;
 let origin: RunningNginx | undefined;
+let registry: RunningRegistry | undefined;
 const workspaces: Workspace[] = [];
 
 beforeAll(async () => {
-  [nginx, origin] = await Promise.all([startNginxDav(), startNginxDav()]);
+  [nginx, origin, registry] = await Promise.all([startNginxDav(), startNginxDav(), startRegistry()]);
 });
 afterAll(async () => {
-  await Promise.all([nginx?.stop(), origin?.stop()]);
+  await Promise.all([nginx?.stop(), origin?.stop(), registry?.stop()]);
   for (const ws of workspaces) ws.remove();
 });
 
@@ -33,6 +36,7 @@ function config(fileserverUrl: string, files: readonly { source: string; sha256:
     "registries:",
     `  files: { provider: fileserver, url: "${fileserverUrl}" }`,
     "  disk: { provider: oci-layout, path: ./disk }",
+    ...(registry ? [`  oci: { provider: oci, url: "${registry.url}" }`] : []),
     "bundles:",
     "  binaries:",
     "    files:",
@@ -116,5 +120,27 @@ describe("files", () => {
     expect(apply.stderr).toMatch(/sha256/);
     expect(readFileSync(join(nginx.root, "mm/good"), "utf8")).toBe(good);
     expect(existsSync(join(nginx.root, "mm/changed"))).toBe(false);
+  });
+
+  it("land in a registry as OCI artifacts that other clients can read, tagged with the file's name", async () => {
+    if (!nginx || !registry) throw new Error("servers did not start");
+    const ws = createWorkspace("files-oci");
+    workspaces.push(ws);
+    mkdirSync(join(ws.dir, "bin"));
+    const tool = "#!/bin/sh\necho k0s\n";
+    writeFileSync(join(ws.dir, "bin/k0s"), tool);
+    ws.writeConfig(config(nginx.url, [{ source: "path: ./bin/k0s", sha256: sha(tool), registry: "oci", path: "k0s/k0s-v1.30.0-amd64" }]));
+    expect((await ws.run(["lock"])).code).toBe(0);
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+    const raw = await inspectRaw(`docker://${registry.host}/k0s:k0s-v1.30.0-amd64`, { tlsVerify: false });
+    const manifest = JSON.parse(raw.bytes.toString("utf8")) as { artifactType: string; layers: { digest: string; annotations: Record<string, string> }[] };
+    expect(manifest.artifactType).toBe("application/vnd.airgap.file.v1");
+    expect(manifest.layers).toEqual([expect.objectContaining({ digest: `sha256:${sha(tool)}`, annotations: { "org.opencontainers.image.title": "k0s-v1.30.0-amd64" } })]);
+    const blob = await registry.fetch(`/v2/k0s/blobs/sha256:${sha(tool)}`);
+    expect(await blob.text()).toBe(tool);
+    const again = await ws.run(["plan", "--detailed-exitcode"]);
+    expect(again.stdout).toMatch(/No changes\. 1 object up to date\./);
+    expect(again.code).toBe(0);
   });
 });
