@@ -55,12 +55,12 @@ describe("semantic rules", () => {
   it("sends files only to registries that hold files, and requires a sha256 for downloads", async () => {
     const result = await loadYaml(bundle(`  a:
     files:
-      - { url: "https://example.com/f", to: { registry: mirror, path: f } }
+      - { url: "https://example.com/f", to: { registry: hub, path: f } }
       - { path: ./local, to: { registry: files, path: g } }
       - { path: ./local, url: "https://x/y", sha256: "${"a".repeat(64)}", to: { registry: disk, path: h } }
-`));
+`).replace("registries:\n", 'registries:\n  hub: { provider: harbor, url: "https://h" }\n'));
     const text = result.lines.join("\n");
-    expect(text).toMatch(/registry `mirror` \(provider oci\) cannot hold files/);
+    expect(text).toMatch(/registry `hub` \(provider harbor\) cannot hold files/);
     expect(text).toMatch(/a downloaded file needs its `sha256`/);
     expect(text).toMatch(/exactly one of `url` or `path`/);
   });
