@@ -90,4 +90,18 @@ describe("cluster outputs in plan and apply", () => {
     expect(cluster.stdout).toContain("cluster settings");
     expect(cluster.stdout).not.toMatch(/mirror: mke/);
   });
+
+  it("come out the same from a bundle on the offline side (plan --from)", async () => {
+    const ws = pair.workspace("cluster-from");
+    const up = pair.upstream;
+    ws.writeConfig(config(up.host, up.url, pair.mirror.url, [`${up.host}/library/oci-single:1.0`]));
+    const online = await ws.run(["plan", "--json"]);
+    expect((await ws.run(["bundle", "-o", "site.tar"])).code).toBe(0);
+    const offline = await ws.run(["plan", "--from", "site.tar", "--json"]);
+    expect(offline.code, offline.stderr).toBe(0);
+    const outputs = (run: { stdout: string }) =>
+      (JSON.parse(run.stdout) as { changes: { kind: string; path?: string; content?: string }[] }).changes.filter((c) => c.kind === "output").map((c) => [c.path, c.content]);
+    expect(outputs(offline).length).toBeGreaterThan(3);
+    expect(outputs(offline)).toEqual(outputs(online));
+  });
 });
