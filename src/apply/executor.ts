@@ -208,6 +208,11 @@ async function putFile(change: FileCreate | FileUpdate, options: ExecutorOptions
   const openFile = options.openFile;
   if (!openFile) throw new ApplyStepError(`${change.address}: no source for files was given`);
   const sha256 = change.after.replace(/^sha256:/, "");
+  if (change.chart) {
+    if (!provider.publishCharts) throw new ApplyStepError(`registry ${change.registry} cannot hold a Helm repository`);
+    await provider.publishCharts(change.chart.repository, [{ sha256, size: change.size, open: (o) => openFile(change, o?.signal ?? options.signal) }], { signal: options.signal });
+    return;
+  }
   if (provider.putFile) {
     await provider.putFile(
       change.path,

@@ -13,6 +13,7 @@ import { parseReference, type ImageReference } from "../core/reference.js";
 import { describeCopy, CopyCoordinator } from "../oci/copy/index.js";
 import { formatAddress } from "../plan/address.js";
 import type { DesiredArtifact, DesiredFile, DesiredItem } from "../plan/diff.js";
+import { chartAsFile } from "./chart-files.js";
 import { LockIndex } from "../lock/lookup.js";
 import type { AirgapLock, LockedManifest } from "../lock/model.js";
 import type { SourceOpener } from "../sources/opener.js";
@@ -39,10 +40,11 @@ export interface DesiredProblem {
   readonly message: string;
 }
 
-/** Where a file's bytes come from: its URL or local path (or, offline, the bundle's blob with its sha256). */
+/** Where a file's bytes come from: its URL or local path, or a blob of a source repository (a chart's archive); offline, the bundle's blob with its sha256. */
 export interface FileSource {
   readonly url?: string;
   readonly path?: string;
+  readonly blob?: ContentSource;
   /** Lower-case hex. */
   readonly sha256: string;
   readonly size: number;
@@ -103,6 +105,8 @@ export async function desiredState(
   const coordinator = new CopyCoordinator({ concurrency: options.concurrency ?? 8 });
   const call = options.signal ? { signal: options.signal } : {};
   // With describe: false only the sources are wanted (a saved plan carries its own digests).
+  const isFileserver = (registry: string | undefined) => registry !== undefined && config.registries.get(registry)?.provider === "fileserver";
+  const chartFiles: { item: DesiredFile; source: FileSource }[] = [];
   const items = options.describe === false ? [] : await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredArtifact | undefined> => {
     let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
     let root: Descriptor | undefined = p.locked ? { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size } : undefined;
@@ -110,6 +114,10 @@ export async function desiredState(
       repository = await opener.open(p.source.name, p.source.origin, call);
       root ??= await repository.reader.resolve(p.tag ?? "", call);
       if (!root) throw new Error(`${repository.name} has no ${p.tag ?? "root"}`);
+      if (p.kind === "chart" && isFileserver(p.bundle.registry)) {
+        chartFiles.push(await chartAsFile(p, repository.reader, root, call));
+        return undefined;
+      }
       const described = await describeCopy(repository.reader, root, { ...call, preserveDigests: p.preserveDigests, ...(p.platforms ? { platforms: p.platforms } : {}), coordinator });
       return {
         address: p.address,
@@ -138,8 +146,8 @@ export async function desiredState(
     }
   });
   const sources = new Map(all.map((p) => [p.address, p.source] as const));
-  const fileSources = new Map(files.map((f) => [f.item.address, f.source] as const));
-  return { items: [...items.filter((i): i is DesiredArtifact => i !== undefined), ...files.map((f) => f.item)], sources, fileSources, prune, problems };
+  const fileSources = new Map([...files, ...chartFiles].map((f) => [f.item.address, f.source] as const));
+  return { items: [...items.filter((i): i is DesiredArtifact => i !== undefined), ...files.map((f) => f.item), ...chartFiles.map((f) => f.item)], sources, fileSources, prune, problems };
 }
 
 /**

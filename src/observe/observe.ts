@@ -110,7 +110,24 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
     }
   }
   const files = rest.filter((i): i is DesiredFile => i.kind === "file");
-  for (const [registry, items] of byRegistry(files)) {
+  // Chart archives in a Helm repository: one index.yaml read per repository.
+  for (const item of files) {
+    if (!item.chart || observed.has(item.address)) continue;
+    const provider = input.providers.get(item.registry);
+    const group = files.filter((f) => f.registry === item.registry && f.chart?.repository === item.chart!.repository);
+    if (!provider?.observeCharts) {
+      for (const f of group) observed.set(f.address, { state: "unknown", error: { message: `registry ${item.registry} cannot hold a Helm repository` } });
+      continue;
+    }
+    let answers: ReadonlyMap<string, FileObservation>;
+    try {
+      answers = await provider.observeCharts(item.chart.repository, group.map((f) => ({ name: f.chart!.name, version: f.chart!.version })), call);
+    } catch (error) {
+      answers = new Map(group.map((f) => [f.path, { state: "unknown", error: failureFacts(error).message }] as const));
+    }
+    for (const f of group) observed.set(f.address, fromFileObservation(answers.get(f.path)));
+  }
+  for (const [registry, items] of byRegistry(files.filter((f) => !f.chart))) {
     const provider = input.providers.get(registry);
     if (!provider?.observeFiles) continue;
     let answers: ReadonlyMap<string, FileObservation>;

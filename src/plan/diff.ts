@@ -15,6 +15,7 @@ import {
   type ArtifactChange,
   type ArtifactKind,
   type BlobRef,
+  type ChartInRepository,
   type CopySpec,
   type FileChange,
   type OutputChange,
@@ -54,6 +55,8 @@ export interface DesiredFile {
   readonly size: number;
   /** File mode as written in airgap.yaml (`"0755"`), for targets that keep one. */
   readonly mode?: string;
+  /** A chart archive in the Helm HTTP repository at `chart.repository` (index.yaml kept current). */
+  readonly chart?: ChartInRepository;
 }
 
 /** One thing that should exist in a target. */
@@ -221,7 +224,7 @@ function artifactChange(item: DesiredArtifact, before: string | undefined, uploa
 function fileChange(item: DesiredFile, before: string | undefined): FileChange {
   const place = { address: item.address, kind: "file" as const, registry: item.registry, path: item.path, source: item.source, after: item.digest, size: item.size };
   if (before === item.digest) return { ...place, action: "no-op", before, reason: "up to date" };
-  const write = { ...place, transfer: item.size, ...(item.mode !== undefined ? { mode: item.mode } : {}) };
+  const write = { ...place, transfer: item.size, ...(item.mode !== undefined ? { mode: item.mode } : {}), ...(item.chart !== undefined ? { chart: item.chart } : {}) };
   return before === undefined ? { ...write, action: "create", reason: "not in the target" } : { ...write, action: "update", before, reason: "content differs" };
 }
 

@@ -126,6 +126,16 @@ interface FileWrite extends FilePlace {
   readonly transfer: number;
   /** File mode as written in airgap.yaml (`"0755"`), for targets that keep one. */
   readonly mode?: string;
+  /** A chart archive published into a Helm HTTP repository (the provider keeps its index.yaml current). */
+  readonly chart?: ChartInRepository;
+}
+
+/** Where a chart archive lands in a Helm HTTP repository on a file server. */
+export interface ChartInRepository {
+  /** The repository's directory (where index.yaml is). */
+  readonly repository: string;
+  readonly name: string;
+  readonly version: string;
 }
 
 /** The target lacks the file. */

@@ -13,7 +13,7 @@ export const BUILTIN_PROVIDERS: Readonly<Record<string, readonly ContentKind[]>>
   harbor: ["image", "chart"],
   ecr: ["image", "chart"],
   "oci-layout": ["image", "chart", "file"],
-  fileserver: ["file"],
+  fileserver: ["file", "chart"],
 };
 
 const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;

@@ -231,8 +231,13 @@ export class SourceOpener {
    * sha256; else the local path or the URL. The caller checks the bytes
    * against the sha256 as they stream.
    */
-  async openFile(file: { readonly url?: string; readonly path?: string; readonly sha256: string; readonly size: number }, signal?: AbortSignal): Promise<Readable> {
-    if (this.only) return this.only.openBlob({ mediaType: "application/octet-stream", digest: `sha256:${file.sha256}` as Descriptor["digest"], size: file.size }, signal ? { signal } : {});
+  async openFile(
+    file: { readonly url?: string; readonly path?: string; readonly blob?: { readonly name: RepositoryName; readonly origin: ContentOrigin }; readonly sha256: string; readonly size: number },
+    signal?: AbortSignal,
+  ): Promise<Readable> {
+    const descriptor = { mediaType: "application/octet-stream", digest: `sha256:${file.sha256}` as Descriptor["digest"], size: file.size };
+    if (this.only) return this.only.openBlob(descriptor, signal ? { signal } : {});
+    if (file.blob !== undefined) return (await this.open(file.blob.name, file.blob.origin, signal ? { signal } : {})).reader.fetch(descriptor, signal ? { signal } : {});
     if (file.path !== undefined) return createReadStream(file.path, signal ? { signal } : {});
     if (file.url !== undefined) return this.http.stream(file.url, signal ? { signal } : {});
     throw new ResolveError("SOURCE_INVALID", "a file entry has neither url nor path");

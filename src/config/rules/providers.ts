@@ -43,14 +43,17 @@ export const crossReferences: Rule = (ctx) => {
 
   for (const [name, bundle] of entries(ctx.config.bundles)) {
     const base = ["bundles", name];
-    const holds = (bundle.images?.length ?? 0) > 0 || (bundle.charts?.length ?? 0) > 0;
+    const hasImages = (bundle.images?.length ?? 0) > 0;
+    const hasCharts = (bundle.charts?.length ?? 0) > 0;
     if (bundle.registry === undefined) {
-      if (holds) ctx.report("error", base, `bundle \`${name}\` has images or charts but no \`registry\` to copy them into`, { onKey: true });
+      if (hasImages || hasCharts) ctx.report("error", base, `bundle \`${name}\` has images or charts but no \`registry\` to copy them into`, { onKey: true });
     } else if (registryRef([...base, "registry"], bundle.registry, `bundle \`${name}\``)) {
       const provider = ctx.config.registries?.[bundle.registry]?.provider;
       const kinds = provider ? ctx.providers.kinds(provider) : undefined;
-      if (kinds && holds && !kinds.includes("image")) {
-        ctx.report("error", [...base, "registry"], `registry \`${bundle.registry}\` (provider ${provider}) cannot hold images or charts; use an oci, harbor, ecr or oci-layout registry`);
+      if (kinds && hasImages && !kinds.includes("image")) {
+        ctx.report("error", [...base, "registry"], `registry \`${bundle.registry}\` (provider ${provider}) cannot hold images; use an oci, harbor, ecr or oci-layout registry`);
+      } else if (kinds && hasCharts && !kinds.includes("chart")) {
+        ctx.report("error", [...base, "registry"], `registry \`${bundle.registry}\` (provider ${provider}) cannot hold charts; use an oci, harbor, ecr, oci-layout or fileserver registry`);
       }
     }
     (bundle.images ?? []).forEach((image, i) => {

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNginxDav, type RunningNginx } from "../../harness/nginx.js";
 import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
@@ -108,6 +109,74 @@ describe("Helm repository charts", () => {
       expect(denied.stderr + lock.stderr + apply.stderr + apply.stdout).not.toContain("s3cret-pass");
     } finally {
       await guarded.stop();
+    }
+  });
+
+  it("sent to a file server, form a Helm HTTP repository whose index.yaml is kept current, from a Helm repository and from an OCI chart", async () => {
+    const ws = createWorkspace("helm-fileserver");
+    workspaces.push(ws);
+    const files = await startNginxDav();
+    try {
+      // The OCI chart: the Helm repository's chart mirrored into the registry as an OCI chart first.
+      const seed = createWorkspace("helm-fileserver-seed");
+      workspaces.push(seed);
+      seed.writeConfig(config(mirror.url));
+      expect((await seed.run(["apply", "--auto-approve"])).code).toBe(0);
+      ws.writeConfig(`apiVersion: airgap/v1
+sources:
+  charts: { type: helm, url: "${nginx.url}/stable" }
+  oci: { type: registry, host: "${mirror.host}", url: "${mirror.url}" }
+registries:
+  files: { provider: fileserver, url: "${files.url}" }
+bundles:
+  repo:
+    registry: files
+    path: helm/stable
+    charts:
+      - { source: charts, name: mychart, version: 1.2.x }
+`);
+      const locked = await ws.run(["lock"]);
+      expect(locked.code, locked.stderr).toBe(0);
+      const plan = await ws.run(["plan"]);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toMatch(/files \(files\)\n\s+\+ helm\/stable\/mychart-1\.2\.3\.tgz/);
+      const apply = await ws.run(["apply", "--auto-approve"]);
+      expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+      expect(readFileSync(join(files.root, "helm/stable/mychart-1.2.3.tgz"))).toEqual(chart);
+      const index = readFileSync(join(files.root, "helm/stable/index.yaml"), "utf8");
+      expect(index).toMatch(/apiVersion: v1/);
+      expect(index).toContain(`digest: ${sha256}`);
+      const parsed = parseYaml(index) as { entries: Record<string, { version: string; urls: string[]; digest: string }[]> };
+      expect(parsed.entries["mychart"]).toEqual([expect.objectContaining({ version: "1.2.3", urls: ["mychart-1.2.3.tgz"], digest: sha256 })]);
+      const again = await ws.run(["plan", "--detailed-exitcode"]);
+      expect(again.stdout).toMatch(/No changes\. 1 object up to date\./);
+
+      // An OCI chart into the same repository: the index keeps the first and gains the second.
+      ws.writeConfig(`apiVersion: airgap/v1
+sources:
+  charts: { type: helm, url: "${nginx.url}/stable" }
+  oci: { type: registry, host: "${mirror.host}", url: "${mirror.url}" }
+registries:
+  files: { provider: fileserver, url: "${files.url}" }
+bundles:
+  repo:
+    registry: files
+    path: helm/stable
+    charts:
+      - { source: charts, name: mychart, version: 1.2.x }
+  oci:
+    registry: files
+    path: helm/stable
+    charts:
+      - oci://${mirror.host}/mke/mychart:1.2.3
+`);
+      const relocked = await ws.run(["lock"]);
+      expect(relocked.code, relocked.stderr).toBe(0);
+      const both = await ws.run(["plan", "--detailed-exitcode"]);
+      // The same archive (same name, version and digest) from another source: already in the repository.
+      expect(both.code, both.stderr + both.stdout).toBe(0);
+    } finally {
+      await files.stop();
     }
   });
 });
