@@ -28,9 +28,10 @@ export interface ContentSource {
 /** A repository whose undesired tags may be deleted. */
 export interface PruneScope {
   readonly registry: string;
+  /** A repository for images and charts; for files, the directory the bundle publishes into. */
   readonly repository: string;
   readonly bundle: string;
-  readonly kind: "image" | "chart";
+  readonly kind: "image" | "chart" | "file";
 }
 
 /** A desired entry that could not be turned into a target object. */
@@ -164,6 +165,14 @@ export function desiredContent(config: NormalizedConfig, lock: AirgapLock): { co
   const files = new Map<string, { item: DesiredFile; source: FileSource }>();
 
   for (const bundle of config.bundles) {
+    // Prune of files: the directories this bundle publishes into, on each file target.
+    if (bundle.prune) {
+      const dirs = new Set(bundle.files.map((f) => `${f.to.registry}\u0000${f.to.path.split("/").slice(0, -1).join("/")}`));
+      for (const key of dirs) {
+        const [registry = "", directory = ""] = key.split("\u0000");
+        prune.push({ registry, repository: directory, bundle: bundle.name, kind: "file" });
+      }
+    }
     for (const file of bundle.files) {
       const locked = index.fileFor(file, config.baseDir);
       if (!locked) {

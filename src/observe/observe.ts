@@ -238,6 +238,23 @@ async function observePrune(input: ObserveInput, concurrency: number, call: { si
   const failures: { address: string; error: FailureFacts }[] = [];
   await mapLimit(input.prune ?? [], concurrency, async (scope) => {
     const provider = input.providers.get(scope.registry);
+    if (scope.kind === "file") {
+      if (!provider?.listFiles || !provider.observeFiles) return;
+      const where = `registry.${scope.registry}: ${scope.repository || "/"}`;
+      try {
+        const paths = await provider.listFiles(scope.repository, call);
+        const found = await provider.observeFiles(paths, call);
+        for (const path of paths) {
+          const o = found.get(path);
+          const digest = o?.state === "present" ? `sha256:${o.sha256}` : o?.state === "unverified" ? UNVERIFIED : undefined;
+          if (digest === undefined) continue;
+          candidates.push({ address: formatAddress({ scope: "bundle", name: scope.bundle, kind: "file", key: `${scope.registry}/${path}` }), kind: "file", registry: scope.registry, path, digest });
+        }
+      } catch (error) {
+        failures.push({ address: where, error: failureFacts(error) });
+      }
+      return;
+    }
     if (!provider?.listTags || !provider.repository) return;
     const where = `registry.${scope.registry}: ${scope.repository}`;
     let tags: readonly string[];
@@ -248,13 +265,14 @@ async function observePrune(input: ObserveInput, concurrency: number, call: { si
       return;
     }
     const store = provider.repository(scope.repository);
+    const kind = scope.kind;
     await mapLimit(tags, concurrency, async (tag) => {
       try {
         const found = await store.resolve(tag, call);
         if (!found) return;
         candidates.push({
-          address: formatAddress({ scope: "bundle", name: scope.bundle, kind: scope.kind, key: `${scope.registry}/${scope.repository}:${tag}` }),
-          kind: scope.kind,
+          address: formatAddress({ scope: "bundle", name: scope.bundle, kind, key: `${scope.registry}/${scope.repository}:${tag}` }),
+          kind,
           registry: scope.registry,
           repository: scope.repository,
           tag,

@@ -23,8 +23,9 @@ const workspaces: Workspace[] = [];
 beforeAll(async () => {
   [nginx, origin, registry] = await Promise.all([startNginxDav(), startNginxDav(), startRegistry()]);
 });
+const afterAllStops: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  await Promise.all([nginx?.stop(), origin?.stop(), registry?.stop()]);
+  await Promise.all([nginx?.stop(), origin?.stop(), registry?.stop(), ...afterAllStops.map((stop) => stop())]);
   for (const ws of workspaces) ws.remove();
 });
 
@@ -142,5 +143,43 @@ describe("files", () => {
     const again = await ws.run(["plan", "--detailed-exitcode"]);
     expect(again.stdout).toMatch(/No changes\. 1 object up to date\./);
     expect(again.code).toBe(0);
+  });
+
+  it("are pruned only when asked: a file airgap published that no bundle wants any more is deleted, a file it did not publish is kept", async () => {
+    // Listing a directory for prune needs nginx's JSON autoindex.
+    const nginx = await startNginxDav({ autoindexFormat: "json" });
+    afterAllStops.push(() => nginx.stop());
+    const ws = createWorkspace("files-prune");
+    workspaces.push(ws);
+    mkdirSync(join(ws.dir, "bin"));
+    const a = "a\n";
+    const b = "b\n";
+    writeFileSync(join(ws.dir, "bin/a"), a);
+    writeFileSync(join(ws.dir, "bin/b"), b);
+    const both = [
+      { source: "path: ./bin/a", sha256: sha(a), registry: "files", path: "pr/a" },
+      { source: "path: ./bin/b", sha256: sha(b), registry: "files", path: "pr/b" },
+    ];
+    const withPrune = (text: string, prune: boolean) => text.replace("  binaries:\n", `  binaries:\n    prune: ${String(prune)}\n`);
+    ws.writeConfig(withPrune(config(nginx.url, both), true));
+    expect((await ws.run(["lock"])).code).toBe(0);
+    expect((await ws.run(["apply", "--auto-approve"])).code).toBe(0);
+    writeFileSync(join(nginx.root, "pr/by-hand.txt"), "not airgap's\n");
+
+    // Without prune, dropping b from the config deletes nothing.
+    ws.writeConfig(withPrune(config(nginx.url, both.slice(0, 1)), false));
+    expect((await ws.run(["lock"])).code).toBe(0);
+    expect((await ws.run(["plan", "--detailed-exitcode"])).code).toBe(0);
+
+    ws.writeConfig(withPrune(config(nginx.url, both.slice(0, 1)), true));
+    const plan = await ws.run(["plan"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/- pr\/b/);
+    expect(plan.stdout).toMatch(/Plan: 0 to add, 0 to change, 1 to destroy\./);
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.code).toBe(0);
+    expect(existsSync(join(nginx.root, "pr/b"))).toBe(false);
+    expect(readFileSync(join(nginx.root, "pr/a"), "utf8")).toBe(a);
+    expect(readFileSync(join(nginx.root, "pr/by-hand.txt"), "utf8")).toBe("not airgap's\n");
   });
 });
