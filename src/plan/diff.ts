@@ -97,7 +97,15 @@ export class ObservationError extends AirgapError {
   readonly failures: readonly { readonly address: string; readonly error: FailureFacts }[];
 
   constructor(failures: readonly { address: string; error: FailureFacts }[]) {
-    super("OBSERVATION_FAILED", `could not observe ${failures.length} target object(s):\n${failures.map((f) => `  ${f.address}: ${f.error.message}`).join("\n")}`);
+    // One line per distinct cause (an unreachable registry fails every object the same way), naming what it hit.
+    const causes = new Map<string, string[]>();
+    for (const f of failures) {
+      const list = causes.get(f.error.message);
+      if (list) list.push(f.address);
+      else causes.set(f.error.message, [f.address]);
+    }
+    const lines = [...causes].map(([message, addresses]) => (addresses.length === 1 ? `  ${addresses[0]}: ${message}` : `  ${message} (${addresses.length} objects, e.g. ${addresses[0]})`));
+    super("OBSERVATION_FAILED", `could not observe ${failures.length} target object(s):\n${lines.join("\n")}`);
     this.failures = failures;
   }
 }

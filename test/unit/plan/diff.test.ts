@@ -154,3 +154,19 @@ describe("the pure diff", () => {
     expect(hasChanges(diff({ desired: [], observed: new Map() }))).toBe(false);
   });
 });
+
+describe("observation failures", () => {
+  it("are said once per cause, with how many objects it hit", () => {
+    const error = new ObservationError([
+      { address: "a", error: { message: "registry m: TLS certificate signed by an unknown CA; set tls.caFile" } },
+      { address: "b", error: { message: "registry m: TLS certificate signed by an unknown CA; set tls.caFile" } },
+      { address: "c", error: { message: "403 denied" } },
+    ]);
+    expect(error.message.split("\n")).toEqual([
+      "could not observe 3 target object(s):",
+      "  registry m: TLS certificate signed by an unknown CA; set tls.caFile (2 objects, e.g. a)",
+      "  c: 403 denied",
+    ]);
+    expect(error.failures).toHaveLength(3);
+  });
+});
