@@ -152,6 +152,7 @@ export async function makePlan(
     desired: items,
     observed: observed.observed,
     presentBlobs: observed.presentBlobs,
+    blobLocations: observed.blobLocations,
     pruneCandidates: observed.pruneCandidates,
     protected: protectedContent(desired.items),
     prerequisites: observed.prerequisites,
