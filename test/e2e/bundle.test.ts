@@ -4,6 +4,7 @@
  * the bundle directly; corrupt and differential bundles are refused before
  * anything is written.
  */
+import { createHash } from "node:crypto";
 import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,6 +49,11 @@ async function rewriteTar(from: string, to: string, edit: (name: string, data: B
     return data === undefined ? [] : [{ ...e, data }];
   });
   writeFileSync(to, ustar(entries));
+}
+
+/** Every blob entry of a bundle tar, by digest. */
+async function bundleBlobs(path: string): Promise<Set<string>> {
+  return new Set((await tarEntries(path)).flatMap((e) => (e.type === "file" && e.name.startsWith("blobs/sha256/") ? [`sha256:${e.name.slice("blobs/sha256/".length)}`] : [])));
 }
 
 /**
@@ -227,5 +233,67 @@ ${refs.map((r) => `      - { source: content, ref: "${r}" }`).join("\n")}
     expect(more.code).toBe(1);
     expect(more.stderr).toMatch(/site\.tar does not carry everything airgap\.yaml asks for: limit the plan to what it carries with --target; or, on the connected side, run `airgap lock` and `airgap bundle`/);
     expectOfflineHints(more.stderr);
+  });
+
+  it("--since OLD.lock leaves out files that did not change and carries new ones; --since a differential bundle works too", async () => {
+    const dir = temp();
+    await writeOciLayout(join(dir, "content"), generateImages("since-files"));
+    writeFileSync(join(dir, "k0s-bin"), "an unchanged binary\n".repeat(5000));
+    writeFileSync(join(dir, "notes.txt"), "new in the second release\n");
+    const sha = (file: string) => `sha256:${createHash("sha256").update(readFileSync(join(dir, file))).digest("hex")}`;
+    const config = (files: string[]) => `apiVersion: airgap/v1
+sources:
+  content: { type: oci-layout, path: ./content }
+registries:
+  local: { provider: oci-layout, path: ./mirror }
+  disk: { provider: oci-layout, path: ./files }
+bundles:
+  apps:
+    registry: local
+    platforms: [linux/amd64]
+    images:
+      - { source: content, ref: "team/sub/app:v1" }
+    files:
+${files.map((f) => `      - { path: ./${f}, to: { registry: disk, path: bin/${f} } }`).join("\n")}
+`;
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin"]));
+    expect(runCli(["lock"], { cwd: dir }).code).toBe(0);
+    expect(runCli(["bundle", "-o", "full.tar"], { cwd: dir }).code).toBe(0);
+    cpSync(join(dir, "airgap.lock"), join(dir, "old.lock"));
+    expect(await bundleBlobs(join(dir, "full.tar"))).toContain(sha("k0s-bin"));
+
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin", "notes.txt"]));
+    expect(runCli(["lock"], { cwd: dir }).code).toBe(0);
+    const diffRun = runCli(["bundle", "-o", "diff.tar", "--since", "old.lock"], { cwd: dir });
+    expect(diffRun.code).toBe(0);
+    const carried = await bundleBlobs(join(dir, "diff.tar"));
+    expect(carried).not.toContain(sha("k0s-bin"));
+    expect(carried).toContain(sha("notes.txt"));
+    const record = JSON.parse(Buffer.from((await tarEntries(join(dir, "diff.tar"))).find((e) => e.name === "airgap-bundle.json")!.data!).toString("utf8")) as { leftOut: string[] };
+    expect(record.leftOut).toContain(sha("k0s-bin"));
+    expect(record.leftOut).not.toContain(sha("notes.txt"));
+    expect(JSON.parse(Buffer.from((await tarEntries(join(dir, "full.tar"))).find((e) => e.name === "airgap-bundle.json")!.data!).toString("utf8"))).toEqual({ formatVersion: 1, leftOut: [] });
+
+    // a bundle made --since the differential one builds on everything before it
+    const chained = runCli(["bundle", "-o", "next.tar", "--since", "diff.tar"], { cwd: dir });
+    expect(chained.stderr).not.toMatch(/error/);
+    expect(chained.code).toBe(0);
+    expect(await bundleBlobs(join(dir, "next.tar"))).not.toContain(sha("k0s-bin"));
+
+    // far side with nothing yet: the file left out is named
+    renameSync(join(dir, "content"), join(dir, "content.gone"));
+    const lacking = runCli(["plan", "--from", "diff.tar"], { cwd: dir });
+    expect(lacking.code).toBe(1);
+    expect(lacking.stderr).toContain(`bundle.apps.file["disk/bin/k0s-bin"]: blob ${sha("k0s-bin")}`);
+    expectOfflineHints(lacking.stderr);
+
+    // far side with the first release: the second converges
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin"]));
+    expect(runCli(["apply", "--from", "full.tar", "--auto-approve"], { cwd: dir }).code).toBe(0);
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin", "notes.txt"]));
+    const apply = runCli(["apply", "--from", "diff.tar", "--auto-approve"], { cwd: dir });
+    expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+    expect(apply.code).toBe(0);
+    expect(runCli(["plan", "--from", "diff.tar", "--detailed-exitcode"], { cwd: dir }).code).toBe(0);
   });
 });

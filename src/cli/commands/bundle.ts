@@ -27,8 +27,9 @@ import { interruptSignal, openSession, openView, type Session } from "../session
 
 /**
  * The blobs a previous bundle (or the lock it was made from) delivered: what
- * a differential bundle can leave out. From a lock: every image and chart
- * of this configuration as that lock pinned it. From a bundle:
+ * a differential bundle can leave out. From a lock: every image, chart and
+ * file of this configuration as that lock pinned it (a file that did not
+ * change has the same sha256, so its bytes stay behind too). From a bundle:
  * everything it holds, and what it had itself left out (a differential
  * bundle builds on what its own predecessor delivered).
  */
@@ -55,6 +56,7 @@ async function deliveredBefore(session: Session, since: string, opener: SourceOp
     const described = await describeCopy(image.reader, image.root, { signal, preserveDigests: image.preserveDigests, ...(image.platforms ? { platforms: image.platforms } : {}) }).catch(() => undefined);
     for (const d of described?.content ?? []) delivered.add(d.digest);
   }
+  for (const file of fileArtifacts(session.config, read.lock, opener, { bundles: chosen }).artifacts) delivered.add(file.content.digest);
   return delivered;
 }
 
