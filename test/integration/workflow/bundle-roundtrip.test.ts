@@ -80,7 +80,8 @@ describe("registry → bundle → a fresh registry", () => {
     // the far side: the upstream is unreachable from here on
     await upstream.stop();
     const apply = await ws.run(["apply", "--from", "site.tar", "--auto-approve"]);
-    expect(apply.stderr).toContain("Apply complete: 4 done, 0 failed");
+    // four images and the file, published into the `disk` layout
+    expect(apply.stderr).toContain("Apply complete: 5 done, 0 failed");
     expect(apply.code).toBe(0);
     for (const ref of REFS) {
       const [repository, tag] = ref.split(":") as [string, string];
