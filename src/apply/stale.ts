@@ -15,10 +15,11 @@ import type { Provider } from "../sdk/provider.js";
 export class StalePlanError extends AirgapError {
   readonly changed: readonly { readonly address: string; readonly planned: string; readonly now: string }[];
 
-  constructor(changed: readonly { address: string; planned: string; now: string }[]) {
+  /** `replan`: the command that makes a new plan here (`airgap plan --from site.tar` on the far side of the gap). */
+  constructor(changed: readonly { address: string; planned: string; now: string }[], replan = "airgap plan") {
     super(
       "STALE_PLAN",
-      `stale plan: ${changed.length} target object(s) changed since the plan was made:\n${changed.map((c) => `  ${c.address}: planned over ${c.planned}, now ${c.now}`).join("\n")}\nRun \`airgap plan\` again and review the new plan.`,
+      `stale plan: ${changed.length} target object(s) changed since the plan was made:\n${changed.map((c) => `  ${c.address}: planned over ${c.planned}, now ${c.now}`).join("\n")}\nRun \`${replan}\` again and review the new plan.`,
     );
     this.changed = changed;
   }
@@ -58,11 +59,15 @@ async function nowAndPlanned(change: PlannedChange, providers: ReadonlyMap<strin
 }
 
 /** Throws StalePlanError when any target object moved since `before` was observed. */
-export async function assertNotStale(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, options: { readonly signal?: AbortSignal; readonly baseDir?: string; readonly concurrency?: number } = {}): Promise<void> {
+export async function assertNotStale(
+  changes: readonly PlannedChange[],
+  providers: ReadonlyMap<string, Provider>,
+  options: { readonly signal?: AbortSignal; readonly baseDir?: string; readonly concurrency?: number; readonly replan?: string } = {},
+): Promise<void> {
   const changed: { address: string; planned: string; now: string }[] = [];
   await mapLimit(changes, options.concurrency ?? 16, async (change) => {
     const found = await nowAndPlanned(change, providers, options.baseDir ?? ".", options.signal);
     if (found && found.now !== found.planned) changed.push({ address: change.address, ...found });
   });
-  if (changed.length > 0) throw new StalePlanError(changed.sort((a, b) => a.address.localeCompare(b.address)));
+  if (changed.length > 0) throw new StalePlanError(changed.sort((a, b) => a.address.localeCompare(b.address)), options.replan);
 }

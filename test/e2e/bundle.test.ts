@@ -62,7 +62,10 @@ async function bundleBlobs(path: string): Promise<Set<string>> {
  */
 function expectOfflineHints(stderr: string): void {
   expect(stderr).not.toMatch(/lock --update|--refresh-lock|make it from this configuration/);
-  for (const line of stderr.split("\n")) if (/`airgap (lock|bundle)/.test(line)) expect(line).toContain("on the connected side");
+  for (const line of stderr.split("\n")) {
+    if (/`airgap (lock|bundle)/.test(line)) expect(line).toContain("on the connected side");
+    if (/`airgap plan/.test(line)) expect(line).toMatch(/`airgap plan --from /);
+  }
 }
 
 function quickstart(): string {
@@ -226,6 +229,14 @@ ${refs.map((r) => `      - { source: content, ref: "${r}" }`).join("\n")}
     expect(lockless.code).toBe(1);
     expect(lockless.stderr).toMatch(/lockless\.tar is damaged: the airgap\.lock it carries cannot be read; copy it across again/);
     expectOfflineHints(lockless.stderr);
+
+    // a saved plan gone stale: plan again from the bundle
+    expect(runCli(["plan", "--from", "site.tar", "-out", "plan.json"], { cwd: dir }).code).toBe(0);
+    expect(runCli(["apply", "--from", "site.tar", "--auto-approve"], { cwd: dir }).code).toBe(0);
+    const stale = runCli(["apply", "--from", "site.tar", "plan.json"], { cwd: dir });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("Run `airgap plan --from site.tar` again");
+    expectOfflineHints(stale.stderr);
 
     // the configuration asks for more than the bundle carries
     writeFileSync(join(dir, "airgap.yaml"), readFileSync(join(dir, "airgap.yaml"), "utf8").replace("        ref: library/hello:1.0", "        ref: library/hello:1.0\n      - source: quickstart\n        ref: library/hello:2.0"));
