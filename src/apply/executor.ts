@@ -257,6 +257,9 @@ async function copyArtifact(change: ArtifactCreate | ArtifactUpdate, options: Ex
     if (!parsed.ok) throw new ApplyStepError(parsed.reason);
     return parsed.platform;
   });
+  // Where the plan found blobs in other repositories of this target: mounted from there, never read from the source.
+  const mountFrom = new Map<string, string[]>();
+  for (const m of change.mounts ?? []) mountFrom.set(m.digest, [...(mountFrom.get(m.digest) ?? []), m.from]);
   const inFlight = new Map<string, number>();
   let moved = 0;
   const progress = () => {
@@ -268,6 +271,7 @@ async function copyArtifact(change: ArtifactCreate | ArtifactUpdate, options: Ex
     preserveDigests: spec.preserveDigests,
     ...(platforms ? { platforms } : {}),
     coordinator,
+    ...(mountFrom.size > 0 ? { mountCandidates: (d: Descriptor) => mountFrom.get(d.digest) ?? [] } : {}),
     onEvent(event) {
       if (event.type === "blob-progress") {
         inFlight.set(event.descriptor.digest, event.bytes);

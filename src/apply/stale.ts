@@ -15,10 +15,11 @@ import type { Provider, TargetItem } from "../sdk/provider.js";
 export class StalePlanError extends AirgapError {
   readonly changed: readonly { readonly address: string; readonly planned: string; readonly now: string }[];
 
-  constructor(changed: readonly { address: string; planned: string; now: string }[]) {
+  /** `replan`: the command that makes a new plan here (`airgap plan --from site.tar` on the far side of the gap). */
+  constructor(changed: readonly { address: string; planned: string; now: string }[], replan = "airgap plan") {
     super(
       "STALE_PLAN",
-      `stale plan: ${changed.length} target object(s) changed since the plan was made:\n${changed.map((c) => `  ${c.address}: planned over ${c.planned}, now ${c.now}`).join("\n")}\nRun \`airgap plan\` again and review the new plan.`,
+      `stale plan: ${changed.length} target object(s) changed since the plan was made:\n${changed.map((c) => `  ${c.address}: planned over ${c.planned}, now ${c.now}`).join("\n")}\nRun \`${replan}\` again and review the new plan.`,
     );
     this.changed = changed;
   }
@@ -79,7 +80,11 @@ async function observedNow(changes: readonly PlannedChange[], providers: Readonl
 }
 
 /** Throws StalePlanError when any target object moved since `before` was observed. */
-export async function assertNotStale(changes: readonly PlannedChange[], providers: ReadonlyMap<string, Provider>, options: { readonly signal?: AbortSignal; readonly baseDir?: string; readonly concurrency?: number } = {}): Promise<void> {
+export async function assertNotStale(
+  changes: readonly PlannedChange[],
+  providers: ReadonlyMap<string, Provider>,
+  options: { readonly signal?: AbortSignal; readonly baseDir?: string; readonly concurrency?: number; readonly replan?: string } = {},
+): Promise<void> {
   const changed: { address: string; planned: string; now: string }[] = [];
   const batched = await observedNow(changes, providers, options.signal);
   await mapLimit(changes, options.concurrency ?? 16, async (change) => {
@@ -90,5 +95,5 @@ export async function assertNotStale(changes: readonly PlannedChange[], provider
         : await nowAndPlanned(change, providers, options.baseDir ?? ".", options.signal);
     if (found && found.now !== found.planned) changed.push({ address: change.address, ...found });
   });
-  if (changed.length > 0) throw new StalePlanError(changed.sort((a, b) => a.address.localeCompare(b.address)));
+  if (changed.length > 0) throw new StalePlanError(changed.sort((a, b) => a.address.localeCompare(b.address)), options.replan);
 }

@@ -17,6 +17,7 @@ import type { ContentReader } from "../oci/content.js";
 import { CopyCoordinator, describeCopy } from "../oci/copy/index.js";
 import { writeLayoutTar, type ExtraFile, type WriteLayoutTarResult } from "../oci/layout/index.js";
 import { MANIFEST_SIZE_LIMIT, readAllLimited } from "../oci/verify.js";
+import { LEFT_OUT_FILE, serializeLeftOut } from "./left-out.js";
 import { needsTwin, ociTwin, TWIN_OF_ANNOTATION } from "./oci-twin.js";
 
 /** Names a file artifact in index.json without making it an image name for containerd. */
@@ -53,7 +54,7 @@ export interface WriteBundleOptions {
 export interface WriteBundleResult extends WriteLayoutTarResult {
   /** index.json entries: name → root descriptor in the bundle. */
   readonly images: ReadonlyMap<string, Descriptor>;
-  /** Blobs left out by `exclude`. */
+  /** Distinct blobs left out by `exclude` (listed in the bundle's {@link LEFT_OUT_FILE}). */
   readonly excluded: number;
 }
 
@@ -83,7 +84,8 @@ export async function writeBundle(
   const blobs = new Map<string, { descriptor: Descriptor; reader?: ContentReader; bytes?: Buffer; open?: (options: { readonly signal?: AbortSignal }) => Promise<Readable> | Readable }>();
   const roots = new Map<string, Descriptor>();
   const carried = new Map<string, CarriedImage>();
-  let excluded = 0;
+  // What `exclude` left out, recorded in the bundle so that the far side can tell it from damage.
+  const leftOut = new Set<string>();
   for (const { image, description } of described) {
     roots.set(image.name, description.root);
     carried.set(image.name, { root: description.root, content: description.content });
@@ -93,7 +95,7 @@ export async function writeBundle(
       const isRoot = descriptor.digest === description.root.digest;
       // A differential bundle leaves out blobs the far side has; manifests always ride along (they are small, and index.json needs its roots).
       if (!isRoot && !bytes && options.exclude?.has(descriptor.digest) && !isManifest(descriptor)) {
-        excluded++;
+        leftOut.add(descriptor.digest);
         continue;
       }
       blobs.set(descriptor.digest, { descriptor, reader: image.reader, ...(bytes ? { bytes } : {}) });
@@ -102,7 +104,7 @@ export async function writeBundle(
   for (const blob of options.artifacts?.blobs ?? []) {
     if (blobs.has(blob.descriptor.digest)) continue;
     if (options.exclude?.has(blob.descriptor.digest) && !isManifest(blob.descriptor)) {
-      excluded++;
+      leftOut.add(blob.descriptor.digest);
       continue;
     }
     blobs.set(blob.descriptor.digest, { descriptor: blob.descriptor, open: blob.open });
@@ -143,7 +145,7 @@ export async function writeBundle(
     {
       index,
       blobs: [...blobs.values()].map((b) => b.descriptor),
-      files: files(carried),
+      files: [...files(carried), { name: LEFT_OUT_FILE, content: serializeLeftOut(leftOut) }],
       open(descriptor, openOptions) {
         const entry = blobs.get(descriptor.digest);
         if (!entry) throw new Error(`no source for ${descriptor.digest}`);
@@ -155,7 +157,7 @@ export async function writeBundle(
     },
     { ...call, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
   );
-  return { ...result, images: roots, excluded };
+  return { ...result, images: roots, excluded: leftOut.size };
 }
 
 /** containerd's name for a twin: the tag with `-oci` appended (`nginx:1.25-oci`), or `repo:oci-<digest prefix>` for digest-pinned images. */

@@ -22,8 +22,8 @@ import { type SourceOpener } from "../sources/index.js";
 import { problemToDiagnostic, resolveDesired } from "../resolve/index.js";
 import type { Provider } from "../sdk/provider.js";
 import type { Transport } from "../oci/registry/index.js";
-import type { OpenBundle } from "../bundle/read-bundle.js";
-import type { Descriptor } from "../core/oci-types.js";
+import { blobInBundle, DAMAGED_FIX, describeDamage, type OpenBundle } from "../bundle/read-bundle.js";
+import { isImageManifestMediaType, isIndexMediaType } from "../core/media-types.js";
 import type { DesiredItem } from "../plan/diff.js";
 import type { Session } from "./session.js";
 
@@ -54,7 +54,10 @@ export async function lockForPlan(session: Session, opener: SourceOpener, option
     const comparison = compareLock(session.config, options.bundle.lock);
     if (comparison.missing.length > 0) {
       const diagnostics = comparison.missing.map((gap) => session.place({ severity: "error", message: `${gap.subject} is not carried by ${options.bundle!.path}`, pointer: gap.pointer }));
-      throw new PipelineError(`the bundle does not carry everything airgap.yaml asks for: make it from this configuration, or limit the plan with --target`, diagnostics);
+      throw new PipelineError(
+        `${options.bundle.path} does not carry everything airgap.yaml asks for: limit the plan to what it carries with --target; or, on the connected side, run \`airgap lock\` and \`airgap bundle\` with this airgap.yaml and bring the new bundle`,
+        diagnostics,
+      );
     }
     return { lock: options.bundle.lock };
   }
@@ -132,6 +135,7 @@ export async function makePlan(
   const desired = await desiredState(session.config, lock.lock, opener, {
     signal: options.signal,
     concurrency: options.parallelism,
+    ...(options.bundle ? { bundlePath: options.bundle.path } : {}),
     needed: (c) => outputsWanted || isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
   });
   const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
@@ -153,6 +157,7 @@ export async function makePlan(
     desired: items,
     observed: observed.observed,
     presentBlobs: observed.presentBlobs,
+    blobLocations: observed.blobLocations,
     pruneCandidates: observed.pruneCandidates,
     protected: protectedContent(desired.items),
     prerequisites: observed.prerequisites,
@@ -168,24 +173,55 @@ export async function makePlan(
 }
 
 /**
- * A differential bundle leaves out blobs the far side should already have:
- * every blob a change needs must be in the bundle or in the target. Lists
- * exactly what is missing instead of failing half-way through apply.
+ * Every blob a change needs must be in the bundle or already in the target
+ * (in the change's repository, or in another one it is mounted from).
+ * Manifests are not asked for: a bundle carries every source manifest (desired
+ * state has read them from it), and the indexes that platform filtering
+ * makes are written by apply, not read. What is absent is told apart by the
+ * bundle's record of what `--since` left out: left out, so the target should
+ * have had it (a differential bundle over the wrong target); or not, so the
+ * bundle is damaged. Lists every blob, naming it, before anything is written.
  */
 async function assertBundleSuffices(bundle: OpenBundle, plan: Plan, items: readonly DesiredItem[], present: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
   const changing = new Set(plan.changes.filter((c) => c.action === "create" || c.action === "update").map((c) => c.address));
-  const missing: Diagnostic[] = [];
+  const damaged: Diagnostic[] = [];
+  const lacking: Diagnostic[] = [];
+  const registries = new Set<string>();
   for (const item of items) {
-    if (!changing.has(item.address) || item.kind === "file") continue;
-    for (const blob of item.content) {
-      if (present.get(item.registry)?.has(blob.digest)) continue;
-      if (await bundle.tar.hasBlob({ mediaType: "application/octet-stream", digest: blob.digest as Descriptor["digest"], size: blob.size })) continue;
-      missing.push({ severity: "error", message: `${item.address}: blob ${blob.digest} (${blob.size} bytes) is neither in the bundle nor in registry ${item.registry}` });
+    if (!changing.has(item.address)) continue;
+    const needed = item.kind === "file" ? [{ digest: item.digest, size: item.size }] : item.content.filter((b) => !isManifestMediaType(b.mediaType));
+    for (const blob of needed) {
+      if (item.kind !== "file" && present.get(item.registry)?.has(blob.digest)) continue;
+      const found = await blobInBundle(bundle, blob);
+      if (found.state === "held") continue;
+      if (found.state === "missing" || found.state === "wrong-size") {
+        damaged.push({ severity: "error", message: `${item.address}: ${describeDamage(blob, found)}` });
+        continue;
+      }
+      registries.add(item.registry);
+      const why = found.state === "left-out" ? "was left out of the bundle (--since)" : "is not in the bundle";
+      lacking.push({ severity: "error", message: `${item.address}: blob ${blob.digest} (${blob.size} bytes) ${why} and is not in registry ${item.registry}` });
     }
   }
-  if (missing.length > 0) {
-    throw new PipelineError(`${bundle.path} is a differential bundle and the target lacks ${missing.length} blob(s) it builds on: apply the earlier bundle first, or make a full bundle`, missing);
+  if (damaged.length > 0) {
+    throw new PipelineError(`${bundle.path} is damaged: ${damaged.length} blob(s) the plan needs are missing or cut short; nothing was written; ${DAMAGED_FIX}`, [...damaged, ...lacking]);
   }
+  if (lacking.length === 0) return;
+  const where = [...registries].sort().join(", ");
+  if (bundle.leftOut !== undefined) {
+    throw new PipelineError(
+      `${bundle.path} is a differential bundle (made with --since) and ${where} lacks ${lacking.length} blob(s) it left out: apply the bundle it builds on first; or, on the connected side, make a full bundle (\`airgap bundle\` without --since) and bring that`,
+      lacking,
+    );
+  }
+  throw new PipelineError(
+    `${bundle.path} lacks ${lacking.length} blob(s) that ${where} does not have either, and does not say whether it left them out on purpose (it was written by an older airgap): if it is a differential bundle, apply the bundle it builds on first; otherwise it is damaged: ${DAMAGED_FIX}`,
+    lacking,
+  );
+}
+
+function isManifestMediaType(mediaType: string): boolean {
+  return isIndexMediaType(mediaType) || isImageManifestMediaType(mediaType);
 }
 
 /** The sha256 of the lock file's bytes now, or undefined when there is none. */

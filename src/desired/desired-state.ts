@@ -99,6 +99,8 @@ export async function desiredState(
     readonly describe?: boolean;
     /** Which entries to describe (read manifests for); the rest only give their sources. Default: all. */
     readonly needed?: (content: DesiredContent) => boolean;
+    /** The bundle that `opener` reads only (`plan --from`): what it lacks is damage, not something to lock again. */
+    readonly bundlePath?: string;
   } = {},
 ): Promise<DesiredState> {
   const { content: all, files, problems, prune } = desiredContent(config, lock);
@@ -139,7 +141,9 @@ export async function desiredState(
       };
     } catch (error) {
       const gone = repository && root && p.locked ? !(await repository.hasManifest(root.digest, call).catch(() => true)) : false;
-      const message = gone
+      const message = gone && options.bundlePath !== undefined
+        ? `${options.bundlePath} is damaged: it lacks the manifest ${root?.digest ?? ""} of ${p.label} that its own airgap.lock pins; copy it across again, or make it again on the connected side with \`airgap bundle\``
+        : gone
         ? `airgap.lock pins ${p.label} to ${root?.digest ?? ""}, which ${repository?.name ?? "the source"} no longer has; run \`airgap lock --update ${p.label}\``
         : `${p.label}: ${error instanceof Error ? error.message : String(error)}`;
       problems.push({ pointer: p.pointer, severity: "error", message });

@@ -11,6 +11,7 @@
  * and those become changes of their own.
  */
 import { failureFacts, type FailureFacts } from "../core/errors.js";
+import { isImageManifestMediaType, isIndexMediaType } from "../core/media-types.js";
 import type { Logger } from "../core/logger.js";
 import type { Observation } from "../core/observation.js";
 import type { Descriptor } from "../core/oci-types.js";
@@ -43,6 +44,8 @@ export interface ObservedState {
   readonly observed: ReadonlyMap<string, Observation>;
   /** Per registry: blobs and manifests the target already holds, among those the changes need. */
   readonly presentBlobs: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per registry: the repository each of those was found in (a change in another repository mounts it from there). */
+  readonly blobLocations: ReadonlyMap<string, ReadonlyMap<string, string>>;
   readonly pruneCandidates: readonly PruneCandidate[];
   readonly prerequisites: readonly PrerequisiteChange[];
 }
@@ -147,9 +150,9 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
   // Where a prerequisite is still to be created (a Harbor project, an ECR repository), an absent object's
   // repository cannot hold its blobs yet, and asking would only be refused: count them all as to upload.
   const pending = new Set(prerequisites.map((p) => p.registry));
-  const presentBlobs = await observeBlobs(input, observed, concurrency, call, (item) => pending.has(item.registry) && observed.get(item.address)?.state === "absent");
+  const { present: presentBlobs, locations: blobLocations } = await observeBlobs(input, observed, concurrency, call, (item) => pending.has(item.registry) && observed.get(item.address)?.state === "absent");
   const pruneCandidates = await observePrune(input, concurrency, call);
-  return { observed, presentBlobs, pruneCandidates, prerequisites };
+  return { observed, presentBlobs, blobLocations, pruneCandidates, prerequisites };
 }
 
 /** A provider's answer about a file, as an observation (`unverified` is something to replace). */
@@ -193,43 +196,79 @@ async function observeOne(item: DesiredItem, provider: Provider | undefined, cal
   }
 }
 
-/** Which blobs and manifests of changing artifacts each target already holds; a failed check stops the plan. */
+/** At most this many other repositories are asked for a blob the changing artifact's own repository lacks. */
+const MAX_HOLDERS_ASKED = 3;
+
+/**
+ * Which blobs and manifests of changing artifacts each target already holds,
+ * and where. Each is asked for once per registry, in the repository of the
+ * first change that needs it; a blob that repository lacks is then looked
+ * for in the repositories of desired artifacts the target already holds
+ * complete (their manifests are there, so their blobs are), where a registry
+ * keeps blobs per repository: a change mounts it from there. That is what
+ * lets a differential bundle leave out a layer that an image in another
+ * repository already brought. A failed check stops the plan.
+ */
 async function observeBlobs(
   input: ObserveInput,
   observed: ReadonlyMap<string, Observation>,
   concurrency: number,
   call: { signal?: AbortSignal },
   unchecked: (item: DesiredItem) => boolean,
-): Promise<Map<string, Set<string>>> {
+): Promise<{ present: Map<string, Set<string>>; locations: Map<string, Map<string, string>> }> {
   const checks = new Map<string, { registry: string; repository: string; address: string; blob: BlobRef }>();
+  const holders = new Map<string, string[]>();
   for (const item of input.desired) {
     if (item.kind === "file" || unchecked(item)) continue;
     const o = observed.get(item.address);
-    if (o?.state === "unknown" || (o?.state === "present" && o.digest === item.digest)) continue;
+    if (o?.state === "present" && o.digest === item.digest) {
+      for (const blob of item.content) {
+        const key = `${item.registry}|${blob.digest}`;
+        const known = holders.get(key);
+        if (!known) holders.set(key, [item.repository]);
+        else if (!known.includes(item.repository)) known.push(item.repository);
+      }
+      continue;
+    }
+    if (o?.state === "unknown") continue;
     for (const blob of item.content) {
       const key = `${item.registry}|${blob.digest}`;
       if (!checks.has(key)) checks.set(key, { registry: item.registry, repository: item.repository, address: item.address, blob });
     }
   }
   const present = new Map<string, Set<string>>();
+  const locations = new Map<string, Map<string, string>>();
   const failures: { address: string; error: FailureFacts }[] = [];
-  await mapLimit([...checks.values()], concurrency, async ({ registry, repository, address, blob }) => {
-    const store = input.providers.get(registry)?.repository?.(repository);
-    if (!store) return;
-    let has: boolean;
-    try {
-      has = await store.exists({ mediaType: blob.mediaType, digest: blob.digest, size: blob.size } as Descriptor, call);
-    } catch (error) {
-      failures.push({ address: `${address} (${blob.digest})`, error: failureFacts(error) });
+  await mapLimit([...checks.entries()], concurrency, async ([key, { registry, repository, address, blob }]) => {
+    const provider = input.providers.get(registry);
+    if (!provider?.repository) return;
+    const descriptor = { mediaType: blob.mediaType, digest: blob.digest, size: blob.size } as Descriptor;
+    // Manifests are pushed from the source's bytes, never mounted: only their own repository counts.
+    const places = [repository, ...(isManifestRef(blob) ? [] : (holders.get(key) ?? []).filter((r) => r !== repository).slice(0, MAX_HOLDERS_ASKED))];
+    for (const place of places) {
+      let has: boolean;
+      try {
+        has = await provider.repository(place).exists(descriptor, call);
+      } catch (error) {
+        failures.push({ address: `${address} (${blob.digest}${place === repository ? "" : ` in ${place}`})`, error: failureFacts(error) });
+        return;
+      }
+      if (!has) continue;
+      let set = present.get(registry);
+      if (!set) present.set(registry, (set = new Set()));
+      set.add(blob.digest);
+      let where = locations.get(registry);
+      if (!where) locations.set(registry, (where = new Map()));
+      where.set(blob.digest, place);
       return;
     }
-    if (!has) return;
-    let set = present.get(registry);
-    if (!set) present.set(registry, (set = new Set()));
-    set.add(blob.digest);
   });
   if (failures.length > 0) throw new ObservationError(failures.sort((a, b) => (a.address < b.address ? -1 : 1)));
-  return present;
+  return { present, locations };
+}
+
+function isManifestRef(blob: BlobRef): boolean {
+  return isIndexMediaType(blob.mediaType) || isImageManifestMediaType(blob.mediaType);
 }
 
 /** Every tag of a pruned repository, with its digest. */

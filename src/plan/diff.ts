@@ -14,6 +14,7 @@ import {
   transferOf,
   type ArtifactChange,
   type ArtifactKind,
+  type BlobMount,
   type BlobRef,
   type ChartInRepository,
   type CopySpec,
@@ -83,6 +84,8 @@ export interface DiffInput {
   readonly observed: ReadonlyMap<string, Observation>;
   /** Blobs and manifests each target registry already holds (`registry` → digests), for transfer sizes. */
   readonly presentBlobs?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Where each of those was found (`registry` → digest → repository): a change in another repository mounts it. */
+  readonly blobLocations?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Objects found in scopes whose bundle has `prune: true`. */
   readonly pruneCandidates?: readonly PruneCandidate[];
   /** What prune must keep: from the WHOLE configuration, whatever `desired` was narrowed to. Default: from `desired`. */
@@ -172,17 +175,25 @@ export function diff(input: DiffInput): Plan {
 
   // Blobs are claimed once per registry across the whole plan, in plan order, as the executor moves them.
   const claimed = new Map<string, Set<string>>();
-  const uploadsOf = (item: DesiredArtifact): BlobRef[] => {
+  const uploadsOf = (item: DesiredArtifact): Transfers => {
     const present = input.presentBlobs?.get(item.registry);
+    const where = input.blobLocations?.get(item.registry);
     let seen = claimed.get(item.registry);
     if (!seen) claimed.set(item.registry, (seen = new Set()));
     const uploads: BlobRef[] = [];
+    const mounts: BlobMount[] = [];
     for (const blob of item.content) {
-      if (present?.has(blob.digest) || seen.has(blob.digest)) continue;
+      if (present?.has(blob.digest)) {
+        // Found in another repository of this target: apply mounts it from there.
+        const from = where?.get(blob.digest);
+        if (from !== undefined && from !== item.repository && !isManifest(blob)) mounts.push({ ...blob, from });
+        continue;
+      }
+      if (seen.has(blob.digest)) continue;
       seen.add(blob.digest);
       uploads.push(blob);
     }
-    return uploads;
+    return { uploads, mounts };
   };
 
   const changes: PlannedChange[] = [...(input.prerequisites ?? []), ...(input.outputs ?? [])];
@@ -211,7 +222,13 @@ export function diff(input: DiffInput): Plan {
   return { formatVersion: PLAN_FORMAT_VERSION, changes, summary: summarize(changes, presentBytes(input)) };
 }
 
-function artifactChange(item: DesiredArtifact, before: string | undefined, uploadsOf: (item: DesiredArtifact) => BlobRef[]): ArtifactChange {
+/** What one change moves: blobs it uploads, and blobs it mounts from another repository of its target. */
+interface Transfers {
+  readonly uploads: BlobRef[];
+  readonly mounts: BlobMount[];
+}
+
+function artifactChange(item: DesiredArtifact, before: string | undefined, uploadsOf: (item: DesiredArtifact) => Transfers): ArtifactChange {
   const place = {
     address: item.address,
     kind: item.kind,
@@ -224,8 +241,8 @@ function artifactChange(item: DesiredArtifact, before: string | undefined, uploa
     size: item.content.reduce((n, b) => n + b.size, 0),
   };
   if (before === item.digest) return { ...place, action: "no-op", before, reason: "up to date" };
-  const uploads = uploadsOf(item);
-  const write = { ...place, uploads, transfer: uploads.reduce((n, b) => n + b.size, 0), copy: item.copy };
+  const { uploads, mounts } = uploadsOf(item);
+  const write = { ...place, uploads, ...(mounts.length > 0 ? { mounts } : {}), transfer: uploads.reduce((n, b) => n + b.size, 0), copy: item.copy };
   return before === undefined ? { ...write, action: "create", reason: "not in the target" } : { ...write, action: "update", before, reason: "tag points at another digest" };
 }
 

@@ -24,6 +24,12 @@ export interface BlobRef {
   readonly mediaType: string;
 }
 
+/** A blob the target already holds in another of its repositories: apply mounts it from there instead of reading it from the source. */
+export interface BlobMount extends BlobRef {
+  /** The repository of the same target that holds it. */
+  readonly from: string;
+}
+
 /** How apply copies an OCI artifact: the upstream root and the filtering that yields `after`. */
 export interface CopySpec {
   /** The upstream root manifest (before platform filtering). */
@@ -70,6 +76,11 @@ interface ArtifactWrite extends ArtifactPlace {
   readonly size: number;
   /** Blobs and manifests this change writes, each counted once across the whole plan; `transfer` is their sum. */
   readonly uploads: readonly BlobRef[];
+  /**
+   * Blobs found in another repository of the target, mounted from there (no
+   * bytes move; a differential bundle may have left them out). Absent when none.
+   */
+  readonly mounts?: readonly BlobMount[];
   readonly transfer: number;
   /** What to copy, so apply reproduces exactly the planned digest. */
   readonly copy: CopySpec;

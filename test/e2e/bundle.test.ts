@@ -4,13 +4,17 @@
  * the bundle directly; corrupt and differential bundles are refused before
  * anything is written.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { extract } from "tar-stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateImages } from "../harness/images.js";
 import { writeOciLayout } from "../harness/oci-layout.js";
 import { copy, inspectRaw } from "../harness/skopeo.js";
+import { ustar, type TarEntry } from "../harness/tar.js";
 import { runCli } from "./run-cli.js";
 
 const dirs: string[] = [];
@@ -20,6 +24,49 @@ const temp = (): string => {
   dirs.push(dir);
   return dir;
 };
+
+/** The entries of a tar, read with tar-stream (an independent decoder). */
+async function tarEntries(path: string): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  const ex = extract();
+  ex.on("entry", (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+    stream.on("end", () => {
+      entries.push(header.type === "directory" ? { name: header.name, type: "dir" } : { name: header.name, type: "file", data: Buffer.concat(chunks) });
+      next();
+    });
+  });
+  await pipeline(createReadStream(path), ex);
+  return entries;
+}
+
+/** Writes a copy of the tar at `from` to `to` with `edit` applied to each file entry (undefined drops it). */
+async function rewriteTar(from: string, to: string, edit: (name: string, data: Buffer) => Buffer | undefined): Promise<void> {
+  const entries = (await tarEntries(from)).flatMap((e): TarEntry[] => {
+    if (e.type === "dir") return [e];
+    const data = edit(e.name, Buffer.from(e.data ?? []));
+    return data === undefined ? [] : [{ ...e, data }];
+  });
+  writeFileSync(to, ustar(entries));
+}
+
+/** Every blob entry of a bundle tar, by digest. */
+async function bundleBlobs(path: string): Promise<Set<string>> {
+  return new Set((await tarEntries(path)).flatMap((e) => (e.type === "file" && e.name.startsWith("blobs/sha256/") ? [`sha256:${e.name.slice("blobs/sha256/".length)}`] : [])));
+}
+
+/**
+ * What the far side is told must be doable there: no hint may send it to a
+ * command that needs the upstream, unless it says to run it on the connected side.
+ */
+function expectOfflineHints(stderr: string): void {
+  expect(stderr).not.toMatch(/lock --update|--refresh-lock|make it from this configuration/);
+  for (const line of stderr.split("\n")) {
+    if (/`airgap (lock|bundle)/.test(line)) expect(line).toContain("on the connected side");
+    if (/`airgap plan/.test(line)) expect(line).toMatch(/`airgap plan --from /);
+  }
+}
 
 function quickstart(): string {
   const dir = temp();
@@ -79,7 +126,8 @@ describe("airgap bundle", () => {
     writeFileSync(join(dir, "bad.tar"), bytes);
     const apply = runCli(["apply", "--from", "bad.tar", "--auto-approve"], { cwd: dir });
     expect(apply.code).toBe(1);
-    expect(apply.stderr).toMatch(/bad\.tar is corrupt: 1 broken entry; nothing was written to any target:\n\s+blobs\/sha256\/[0-9a-f]{64}: .*content has digest/);
+    expect(apply.stderr).toMatch(/bad\.tar is damaged: 1 broken entry; nothing was written to any target; .*:\n\s+blobs\/sha256\/[0-9a-f]{64}: .*content has digest/);
+    expectOfflineHints(apply.stderr);
     expect(existsSync(join(dir, "mirror"))).toBe(false);
 
     writeFileSync(join(dir, "short.tar"), bytes.subarray(0, Math.floor(bytes.length / 2)));
@@ -120,8 +168,9 @@ ${refs.map((r) => `      - { source: content, ref: "${r}" }`).join("\n")}
       renameSync(join(dir, "content"), join(dir, "content.gone"));
       const missing = runCli(["plan", "--from", "diff.tar"], { cwd: dir });
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toMatch(/differential bundle and the target lacks \d+ blob\(s\)/);
-      expect(missing.stderr).toMatch(/blob sha256:[0-9a-f]{64} \(\d+ bytes\) is neither in the bundle nor in registry local/);
+      expect(missing.stderr).toMatch(/diff\.tar is a differential bundle \(made with --since\) and local lacks \d+ blob\(s\) it left out: apply the bundle it builds on first/);
+      expect(missing.stderr).toMatch(/blob sha256:[0-9a-f]{64} \(\d+ bytes\) was left out of the bundle \(--since\) and is not in registry local/);
+      expectOfflineHints(missing.stderr);
 
       // far side with the old content: apply the full bundle of v1 first, then the differential converges
       writeFileSync(join(dir, "airgap.yaml"), config(["team/sub/app:v1"]));
@@ -131,5 +180,131 @@ ${refs.map((r) => `      - { source: content, ref: "${r}" }`).join("\n")}
       expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
       expect(runCli(["plan", "--from", "diff.tar", "--detailed-exitcode"], { cwd: dir }).code).toBe(0);
     });
+  });
+  it("calls a FULL bundle with a blob missing or cut short damaged, naming the blob, never differential", async () => {
+    const dir = quickstart();
+    expect(runCli(["bundle", "-o", "site.tar"], { cwd: dir }).code).toBe(0);
+    renameSync(join(dir, "content"), join(dir, "content.gone"));
+    const layer = (await tarEntries(join(dir, "site.tar"))).find((e) => e.name.startsWith("blobs/sha256/") && e.data?.[0] === 0x1f && e.data[1] === 0x8b);
+    if (!layer?.data) throw new Error("the bundle has no gzip layer");
+    const size = layer.data.length;
+
+    await rewriteTar(join(dir, "site.tar"), join(dir, "missing.tar"), (name, data) => (name === layer.name ? undefined : data));
+    for (const command of ["plan", "apply"]) {
+      const run = runCli([command, "--from", "missing.tar", ...(command === "apply" ? ["--auto-approve"] : [])], { cwd: dir });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/missing\.tar is damaged: 1 blob\(s\) the plan needs are missing or cut short; nothing was written; copy it across again/);
+      expect(run.stderr).toContain(`${layer.name} (${size} bytes) is missing from the bundle`);
+      expect(run.stderr).not.toMatch(/differential/);
+      expectOfflineHints(run.stderr);
+    }
+
+    await rewriteTar(join(dir, "site.tar"), join(dir, "cut.tar"), (name, data) => (name === layer.name ? data.subarray(0, size >> 1) : data));
+    const cut = runCli(["apply", "--from", "cut.tar", "--auto-approve"], { cwd: dir });
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/cut\.tar is damaged: 1 blob\(s\) the plan needs are missing or cut short/);
+    expect(cut.stderr).toContain(`${layer.name} is ${size >> 1} bytes in the bundle, but ${size} are expected (cut short)`);
+    expect(cut.stderr).not.toMatch(/differential/);
+    expectOfflineHints(cut.stderr);
+    expect(existsSync(join(dir, "mirror"))).toBe(false);
+  });
+
+  it("says what to do on the connected side, never a command that needs the upstream, when the bundle cannot serve the plan", async () => {
+    const dir = quickstart();
+    expect(runCli(["bundle", "-o", "site.tar"], { cwd: dir }).code).toBe(0);
+    renameSync(join(dir, "content"), join(dir, "content.gone"));
+    const index = JSON.parse(Buffer.from((await tarEntries(join(dir, "site.tar"))).find((e) => e.name === "index.json")!.data!).toString("utf8")) as { manifests: { digest: string }[] };
+    const root = `blobs/sha256/${index.manifests[0]!.digest.slice("sha256:".length)}`;
+
+    // the root manifest gone from the bundle: damaged, not "airgap lock --update"
+    await rewriteTar(join(dir, "site.tar"), join(dir, "rootless.tar"), (name, data) => (name === root ? undefined : data));
+    const rootless = runCli(["plan", "--from", "rootless.tar"], { cwd: dir });
+    expect(rootless.code).toBe(1);
+    expect(rootless.stderr).toMatch(/rootless\.tar is damaged: it lacks the manifest sha256:[0-9a-f]{64} of .*hello:1\.0/);
+    expectOfflineHints(rootless.stderr);
+
+    // its lock unreadable: damaged, not "delete it and run airgap lock"
+    await rewriteTar(join(dir, "site.tar"), join(dir, "lockless.tar"), (name, data) => (name === "airgap.lock" ? data.subarray(0, 40) : data));
+    const lockless = runCli(["plan", "--from", "lockless.tar"], { cwd: dir });
+    expect(lockless.code).toBe(1);
+    expect(lockless.stderr).toMatch(/lockless\.tar is damaged: the airgap\.lock it carries cannot be read; copy it across again/);
+    expectOfflineHints(lockless.stderr);
+
+    // a saved plan gone stale: plan again from the bundle
+    expect(runCli(["plan", "--from", "site.tar", "-out", "plan.json"], { cwd: dir }).code).toBe(0);
+    expect(runCli(["apply", "--from", "site.tar", "--auto-approve"], { cwd: dir }).code).toBe(0);
+    const stale = runCli(["apply", "--from", "site.tar", "plan.json"], { cwd: dir });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("Run `airgap plan --from site.tar` again");
+    expectOfflineHints(stale.stderr);
+
+    // the configuration asks for more than the bundle carries
+    writeFileSync(join(dir, "airgap.yaml"), readFileSync(join(dir, "airgap.yaml"), "utf8").replace("        ref: library/hello:1.0", "        ref: library/hello:1.0\n      - source: quickstart\n        ref: library/hello:2.0"));
+    const more = runCli(["plan", "--from", "site.tar"], { cwd: dir });
+    expect(more.code).toBe(1);
+    expect(more.stderr).toMatch(/site\.tar does not carry everything airgap\.yaml asks for: limit the plan to what it carries with --target; or, on the connected side, run `airgap lock` and `airgap bundle`/);
+    expectOfflineHints(more.stderr);
+  });
+
+  it("--since OLD.lock leaves out files that did not change and carries new ones; --since a differential bundle works too", async () => {
+    const dir = temp();
+    await writeOciLayout(join(dir, "content"), generateImages("since-files"));
+    writeFileSync(join(dir, "k0s-bin"), "an unchanged binary\n".repeat(5000));
+    writeFileSync(join(dir, "notes.txt"), "new in the second release\n");
+    const sha = (file: string) => `sha256:${createHash("sha256").update(readFileSync(join(dir, file))).digest("hex")}`;
+    const config = (files: string[]) => `apiVersion: airgap/v1
+sources:
+  content: { type: oci-layout, path: ./content }
+registries:
+  local: { provider: oci-layout, path: ./mirror }
+  disk: { provider: oci-layout, path: ./files }
+bundles:
+  apps:
+    registry: local
+    platforms: [linux/amd64]
+    images:
+      - { source: content, ref: "team/sub/app:v1" }
+    files:
+${files.map((f) => `      - { path: ./${f}, to: { registry: disk, path: bin/${f} } }`).join("\n")}
+`;
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin"]));
+    expect(runCli(["lock"], { cwd: dir }).code).toBe(0);
+    expect(runCli(["bundle", "-o", "full.tar"], { cwd: dir }).code).toBe(0);
+    cpSync(join(dir, "airgap.lock"), join(dir, "old.lock"));
+    expect(await bundleBlobs(join(dir, "full.tar"))).toContain(sha("k0s-bin"));
+
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin", "notes.txt"]));
+    expect(runCli(["lock"], { cwd: dir }).code).toBe(0);
+    const diffRun = runCli(["bundle", "-o", "diff.tar", "--since", "old.lock"], { cwd: dir });
+    expect(diffRun.code).toBe(0);
+    const carried = await bundleBlobs(join(dir, "diff.tar"));
+    expect(carried).not.toContain(sha("k0s-bin"));
+    expect(carried).toContain(sha("notes.txt"));
+    const record = JSON.parse(Buffer.from((await tarEntries(join(dir, "diff.tar"))).find((e) => e.name === "airgap-bundle.json")!.data!).toString("utf8")) as { leftOut: string[] };
+    expect(record.leftOut).toContain(sha("k0s-bin"));
+    expect(record.leftOut).not.toContain(sha("notes.txt"));
+    expect(JSON.parse(Buffer.from((await tarEntries(join(dir, "full.tar"))).find((e) => e.name === "airgap-bundle.json")!.data!).toString("utf8"))).toEqual({ formatVersion: 1, leftOut: [] });
+
+    // a bundle made --since the differential one builds on everything before it
+    const chained = runCli(["bundle", "-o", "next.tar", "--since", "diff.tar"], { cwd: dir });
+    expect(chained.stderr).not.toMatch(/error/);
+    expect(chained.code).toBe(0);
+    expect(await bundleBlobs(join(dir, "next.tar"))).not.toContain(sha("k0s-bin"));
+
+    // far side with nothing yet: the file left out is named
+    renameSync(join(dir, "content"), join(dir, "content.gone"));
+    const lacking = runCli(["plan", "--from", "diff.tar"], { cwd: dir });
+    expect(lacking.code).toBe(1);
+    expect(lacking.stderr).toContain(`bundle.apps.file["disk/bin/k0s-bin"]: blob ${sha("k0s-bin")}`);
+    expectOfflineHints(lacking.stderr);
+
+    // far side with the first release: the second converges
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin"]));
+    expect(runCli(["apply", "--from", "full.tar", "--auto-approve"], { cwd: dir }).code).toBe(0);
+    writeFileSync(join(dir, "airgap.yaml"), config(["k0s-bin", "notes.txt"]));
+    const apply = runCli(["apply", "--from", "diff.tar", "--auto-approve"], { cwd: dir });
+    expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
+    expect(apply.code).toBe(0);
+    expect(runCli(["plan", "--from", "diff.tar", "--detailed-exitcode"], { cwd: dir }).code).toBe(0);
   });
 });

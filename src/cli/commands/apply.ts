@@ -73,7 +73,9 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
       providers = await openProviders(session, plan.changes.flatMap((c) => registryOf(c) ?? []), silentLogger, transport);
       // Locked before the stale check, so nothing can change the targets between the check and the writes.
       locks = await lockTargets(plan.changes, providers, lockOptions());
-      await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism });
+      // On the far side a new plan is made from the bundle, never from the sources.
+      const replan = from !== undefined ? `airgap plan --from ${from}` : undefined;
+      await assertNotStale(plan.changes, providers, { signal: interrupt.signal, baseDir: session.config.baseDir, concurrency: parallelism, ...(replan ? { replan } : {}) });
       sources = bundle
         ? await desiredState(session.config, bundle.lock, opener, { describe: false })
         : await sourcesForSavedPlan(session, opener, interrupt.signal);

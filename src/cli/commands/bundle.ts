@@ -9,7 +9,8 @@ import { Readable } from "node:stream";
 import { bundleContents } from "../../bundle/contents.js";
 import { fileArtifacts } from "../../bundle/file-artifacts.js";
 import { lockForBundle } from "../../bundle/bundle-lock.js";
-import { openBundle } from "../../bundle/read-bundle.js";
+import { openBundle, walkBundle } from "../../bundle/read-bundle.js";
+import { describeCopy } from "../../oci/copy/index.js";
 import { sanitizeConfigText } from "../../bundle/sanitize.js";
 import { writeBundle } from "../../bundle/write-bundle.js";
 import { ConfigError, UsageError } from "../../core/errors.js";
@@ -24,15 +25,24 @@ import type { CommandIo } from "../io.js";
 import { lockForPlan, PipelineError } from "../pipeline.js";
 import { interruptSignal, openSession, openView, type Session } from "../session.js";
 
-/** The blobs a previous bundle (or lock) delivered: what a differential bundle can leave out. */
-async function deliveredBefore(session: Session, since: string, opener: SourceOpener, signal: AbortSignal): Promise<Set<string>> {
+/**
+ * The blobs a previous bundle (or the lock it was made from) delivered: what
+ * a differential bundle can leave out. From a lock: every image, chart and
+ * file of this configuration as that lock pinned it (a file that did not
+ * change has the same sha256, so its bytes stay behind too). From a bundle:
+ * everything it holds, and what it had itself left out (a differential
+ * bundle builds on what its own predecessor delivered).
+ */
+async function deliveredBefore(session: Session, since: string, opener: SourceOpener, signal: AbortSignal, chosen: readonly string[]): Promise<Set<string>> {
   const path = resolve(since);
   if (/\.tar(\.gz)?$/.test(path)) {
     const old = await openBundle(path, { signal });
     try {
-      const walked = await old.tar.walk().catch((error: Error) => {
-        throw new UsageError(`--since ${since}: ${error.message}; if it is itself a differential bundle, pass the airgap.lock it was made from instead`);
-      });
+      const walked = await walkBundle(old, { signal });
+      if (walked.problems.length > 0) throw new UsageError(`--since ${since} is damaged:\n${walked.problems.map((p) => `  ${p.entry}: ${p.message}`).join("\n")}\npass the airgap.lock it was made from instead`);
+      if (walked.absent.length > 0) {
+        throw new UsageError(`--since ${since}: ${walked.absent.length} blob(s) are not in it, and it does not say whether it left them out on purpose (it was written by an older airgap); pass the airgap.lock it was made from instead`);
+      }
       return new Set(walked.descriptors.map((b) => b.digest));
     } finally {
       await old.close();
@@ -40,13 +50,13 @@ async function deliveredBefore(session: Session, since: string, opener: SourceOp
   }
   const read = await readLockFile(path, since);
   if (!read.found) throw new UsageError(`--since ${since}: no such file`);
-  const { images } = await bundleContents(session.config, read.lock, opener, { signal });
-  const { describeCopy } = await import("../../oci/copy/index.js");
+  const { images } = await bundleContents(session.config, read.lock, opener, { signal, bundles: chosen });
   const delivered = new Set<string>();
   for (const image of images) {
     const described = await describeCopy(image.reader, image.root, { signal, preserveDigests: image.preserveDigests, ...(image.platforms ? { platforms: image.platforms } : {}) }).catch(() => undefined);
     for (const d of described?.content ?? []) delivered.add(d.digest);
   }
+  for (const file of fileArtifacts(session.config, read.lock, opener, { bundles: chosen }).artifacts) delivered.add(file.content.digest);
   return delivered;
 }
 
@@ -75,7 +85,7 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot write the bundle", diagnostics);
     if (diagnostics.length) view.diagnostics(diagnostics);
     const since = stringFlag(parsed, "since");
-    const exclude = since !== undefined ? await deliveredBefore(session, resolve(io.cwd, since), opener, interrupt.signal) : undefined;
+    const exclude = since !== undefined ? await deliveredBefore(session, resolve(io.cwd, since), opener, interrupt.signal, chosen) : undefined;
     const address = `bundle[${JSON.stringify(output)}]`;
     let started = false;
     const result = await writeBundle(

@@ -5,7 +5,7 @@
  * Pure: the plain and Ink views both render these lines.
  */
 import { shortDigest } from "../../core/digest.js";
-import type { Plan, PlannedChange } from "../../plan/model.js";
+import type { BlobMount, Plan, PlannedChange } from "../../plan/model.js";
 import { formatBytes } from "./bytes.js";
 
 /** One rendered line, with a style hint the views map to colours. */
@@ -56,9 +56,16 @@ function detail(change: PlannedChange): string {
     case "create": {
       const digests = change.action === "update" && change.before !== undefined ? `${shortDigest(change.before)} → ${shortDigest(change.after)}` : shortDigest(change.after);
       if (change.kind === "output") return digests;
-      return [digests, change.transfer > 0 ? formatBytes(change.transfer) : "0 B to move"].join(", ");
+      return [digests, change.transfer > 0 ? formatBytes(change.transfer) : "0 B to move", ...("mounts" in change ? mounted(change.mounts) : [])].join(", ");
     }
   }
+}
+
+/** "2 blobs mounted from mke/library/nginx": what the target already holds elsewhere. */
+function mounted(mounts: readonly BlobMount[] | undefined): string[] {
+  if (!mounts?.length) return [];
+  const repositories = [...new Set(mounts.map((m) => m.from))];
+  return [`${mounts.length} blob${mounts.length === 1 ? "" : "s"} mounted from ${repositories.join(", ")}`];
 }
 
 function from(change: PlannedChange): string {
