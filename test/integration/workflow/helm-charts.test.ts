@@ -29,10 +29,11 @@ let mirror: RunningRegistry;
 let far: RunningRegistry;
 const workspaces: Workspace[] = [];
 
-beforeAll(async () => {
-  [nginx, mirror, far] = await Promise.all([startNginxDav(), startRegistry(), startRegistry()]);
+/** A classic Helm repository on its own nginx, holding mychart 1.2.3. */
+async function startChartRepository(): Promise<RunningNginx> {
+  const server = await startNginxDav();
   const put = async (path: string, body: Buffer | string) => {
-    const res = await nginx.fetch(path, { method: "PUT", body });
+    const res = await server.fetch(path, { method: "PUT", body });
     if (res.status !== 201 && res.status !== 204) throw new Error(`PUT ${path}: ${res.status}`);
   };
   await put("/stable/charts/mychart-1.2.3.tgz", chart);
@@ -40,15 +41,20 @@ beforeAll(async () => {
     "/stable/index.yaml",
     `apiVersion: v1\nentries:\n  mychart:\n    - name: mychart\n      version: 1.2.3\n      urls: ["charts/mychart-1.2.3.tgz"]\n      digest: ${sha256}\n    - name: mychart\n      version: 1.1.0\n      urls: ["charts/mychart-1.1.0.tgz"]\n`,
   );
+  return server;
+}
+
+beforeAll(async () => {
+  [nginx, mirror, far] = await Promise.all([startChartRepository(), startRegistry(), startRegistry()]);
 });
 afterAll(async () => {
   await Promise.all([nginx?.stop(), mirror?.stop(), far?.stop()]);
   for (const ws of workspaces) ws.remove();
 });
 
-const config = (registryUrl: string) => `apiVersion: airgap/v1
+const config = (registryUrl: string, repositoryUrl = nginx.url) => `apiVersion: airgap/v1
 sources:
-  charts: { type: helm, url: "${nginx.url}/stable" }
+  charts: { type: helm, url: "${repositoryUrl}/stable" }
 registries:
   mirror: { provider: oci, url: "${registryUrl}" }
 bundles:
@@ -63,7 +69,9 @@ describe("Helm repository charts", () => {
   it("mirror into an OCI registry as OCI charts, and travel in a bundle", async () => {
     const ws = createWorkspace("helm");
     workspaces.push(ws);
-    ws.writeConfig(config(mirror.url));
+    // Its own chart repository, because this test stops it to show the far side never needs it.
+    const upstream = await startChartRepository();
+    ws.writeConfig(config(mirror.url, upstream.url));
     expect((await ws.run(["lock"])).code).toBe(0);
     const apply = await ws.run(["apply", "--auto-approve"]);
     expect(apply.stderr).toContain("Apply complete: 1 done, 0 failed");
@@ -75,8 +83,8 @@ describe("Helm repository charts", () => {
 
     // across the gap: the chart repository is gone on the far side
     expect((await ws.run(["bundle", "-o", "site.tar"])).code).toBe(0);
-    await nginx.stop();
-    ws.writeConfig(config(far.url));
+    await upstream.stop();
+    ws.writeConfig(config(far.url, upstream.url));
     const fromBundle = await ws.run(["apply", "--from", "site.tar", "--auto-approve"]);
     expect(fromBundle.stderr).toContain("Apply complete: 1 done, 0 failed");
     const landed = await inspectRaw(`docker://${far.host}/mke/mychart:1.2.3`, { tlsVerify: false });
