@@ -30,3 +30,9 @@ function time(name, args, env = {}, runs = 15) {
 time("startup --version", ["--version"]);
 time("validate examples/k0s", ["validate", "-f", "examples/k0s/airgap.yaml"], { REGISTRY_USER: "u", REGISTRY_PASSWORD: "p" });
 time("validate examples/charmed-kubernetes", ["validate", "-f", "examples/charmed-kubernetes/airgap.yaml"]);
+
+// Whole-process memory bounds (DESIGN §10: memory does not grow with blob size): peak RSS while a
+// 1 GiB layer is copied and a 512 MiB blob goes through a layout and a tar. They start real
+// registries from test/harness, so they run under vitest with bench/vitest.config.ts.
+const memory = spawnSync(process.execPath, [`${root}node_modules/vitest/vitest.mjs`, "run", "--config", "bench/vitest.config.ts"], { cwd: root, stdio: "inherit" });
+if (memory.status !== 0) process.exitCode = 1;
