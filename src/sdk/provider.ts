@@ -13,7 +13,7 @@ import type { Logger } from "../core/logger.js";
 import type { Observation } from "../core/observation.js";
 import type { Secret } from "../core/secret.js";
 import type { ContentWriter, CallOptions } from "../oci/content.js";
-import type { RegistryClient } from "../oci/registry/index.js";
+import type { Registry } from "./registry.js";
 
 /** Bump on a breaking change; the core refuses plugins built for another version. */
 export const PROVIDER_API_VERSION = 1 as const;
@@ -66,9 +66,9 @@ export interface UsernamePassword {
 /** Registry clients built by the core: shared connection pool, auth, retries, limits. */
 export interface OciToolkit {
   /** A client for one registry. */
-  client(options: OciClientOptions): RegistryClient;
-  /** The ContentWriter for one repository of a client's registry. */
-  repository(client: RegistryClient, name: string): ContentWriter;
+  client(options: OciClientOptions): Registry;
+  /** The ContentWriter for one repository of a registry this toolkit built. */
+  repository(registry: Registry, name: string): ContentWriter;
   /**
    * The username and password airgap would send to a registry for these
    * settings (explicit, credential helper, docker/containers auth files), or

@@ -193,7 +193,10 @@ describe("authentication failures", () => {
     const own = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, clock: new ManualClock() });
     try {
       const toolkit = createOciToolkit({ transport: own, logger: silentLogger, env: {} });
-      const client = toolkit.client({ url: basicRegistry.url, credentials: { username: basicRegistry.username ?? "", password: new Secret("not-the-password") } });
+      const built = toolkit.client({ url: basicRegistry.url, credentials: { username: basicRegistry.username ?? "", password: new Secret("not-the-password") } });
+      // Plugins see the sdk's Registry interface; the core's copy graph gets the client behind it.
+      expect(built).toBeInstanceOf(RegistryClient);
+      const client = built as RegistryClient;
       const error = await client.getManifest("library/single", "1.0").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryError);
       expect(error).toMatchObject({ code: "REGISTRY_AUTH", status: 401, temporary: false, registryCode: "UNAUTHORIZED", registryMessage: "authentication required" });
