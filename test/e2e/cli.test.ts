@@ -159,7 +159,7 @@ cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { t
     const nodeArgs = ["--import", new URL("./fixtures/import-trace.mjs", import.meta.url).pathname];
     for (const args of [["--version"], ["validate", "-f", join(root, "examples/k0s/airgap.yaml")]]) {
       writeFileSync(trace, "");
-      const run = runCli(args, { nodeArgs, env: { AIRGAP_IMPORT_TRACE: trace, REGISTRY_USER: "u", REGISTRY_PASSWORD: "p" } });
+      const run = runCli(args, { nodeArgs, env: { AIRGAP_IMPORT_TRACE: trace, REGISTRY_USER: "u", REGISTRY_PASSWORD: "p", REGISTRY_CA_FILE: join(root, "test/fixtures/canonical/corp-ca.pem") } });
       expect(run.code).toBe(0);
       const loaded = readFileSync(trace, "utf8").split("\n").filter(Boolean);
       expect(loaded.length).toBeGreaterThan(3);
