@@ -32,6 +32,9 @@ export const plugin: ProviderPlugin<OciSettings> = {
     return {
       display: client.registry,
       repository: (name) => context.oci.repository(client, name),
+      async ping(options) {
+        await client.ping(options?.signal ? { signal: options.signal } : {});
+      },
       async listTags(repository, options) {
         return client.listTags(repository, options?.signal ? { signal: options.signal } : {});
       },

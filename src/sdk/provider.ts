@@ -162,6 +162,14 @@ export interface WriteLock {
 export interface Provider {
   /** How the target is shown in plans (`registry.internal:5000`, `oci:./mirror`). */
   readonly display: string;
+  /**
+   * Checks, read-only and once per plan before any observation, that the
+   * target answers, its TLS certificate is trusted and it accepts the
+   * credentials; throws the target's own error when not. Lets `plan` say
+   * "registry X: unreachable" once per target, with every target's problem
+   * in one run, instead of one failure per object.
+   */
+  ping?(options?: CallOptions): Promise<void>;
   /** OCI content: the store for one repository. */
   repository?(name: string): ContentWriter;
   /** Tags of a repository; an absent repository has none. */

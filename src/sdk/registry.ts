@@ -23,6 +23,12 @@ export interface Registry {
   readonly registry: string;
   /** The origin the client talks to (`https://host[:port]`), for a management API on the same server (Harbor's `/api/v2.0`). */
   readonly baseUrl: URL;
+  /**
+   * `GET /v2/`: resolves when the registry answers, its certificate is
+   * trusted and it accepts the credentials; throws a RegistryFailure
+   * that says which of those failed.
+   */
+  ping(options?: CallOptions): Promise<unknown>;
   /** Every tag of a repository, all pages; an absent repository has none. */
   listTags(repository: string, options?: RegistryListOptions): Promise<string[]>;
   /** Deletes a manifest by digest (every tag on it goes too, as distribution deletes by digest only). */
