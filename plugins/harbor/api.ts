@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import { Agent, request, type Dispatcher } from "undici";
-import { AirgapError, type TlsSettings, type UsernamePassword } from "../../src/sdk/index.js";
+import { AirgapError, type TlsSettings, type UsernamePassword } from "airgap/sdk";
 
 /** One entry of Harbor's error body. */
 export interface HarborErrorEntry {

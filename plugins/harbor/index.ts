@@ -17,8 +17,8 @@ import type {
   ProviderPrerequisite,
   ProviderProblem,
   TargetItem,
-} from "../../src/sdk/index.js";
-import { PROVIDER_API_VERSION, failureFacts, mapLimit } from "../../src/sdk/index.js";
+} from "airgap/sdk";
+import { PROVIDER_API_VERSION, failureFacts, mapLimit } from "airgap/sdk";
 import { HarborApi, HarborError, type HarborQuota, type ProjectRequest } from "./api.js";
 import { projectOf, quotaProblems } from "./checks.js";
 import { EMPTY_LISTING, listingOf, observeItem, type RepositoryListing } from "./observe.js";

@@ -9,7 +9,7 @@ import type { Diagnostic } from "../core/diagnostics.js";
 import { AirgapError, UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { observeTargets } from "../observe/observe.js";
-import { preflightTargets } from "../observe/preflight.js";
+import { preflightTargets, reachTargets, type PreflightProblem } from "../observe/preflight.js";
 import { matchesTarget } from "../plan/address.js";
 import { diff, protectedContent } from "../plan/diff.js";
 import type { OutputChange, Plan } from "../plan/model.js";
@@ -151,6 +151,8 @@ export async function makePlan(
   }
   const items = desired.items.filter((i) => isSelected(i.address, i.registry));
   const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger, options.transport);
+  const unreachable = await reachTargets(providers, options.signal);
+  if (unreachable.length > 0) throw new PipelineError(`${unreachable.length} target(s) cannot be used; nothing was observed or written`, unreachable.map(preflightDiagnostic));
   const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
   const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
   const plan = diff({
@@ -166,10 +168,14 @@ export async function makePlan(
   if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
   const refused = await preflightTargets(plan, items, providers, options.signal);
   if (refused.length > 0) {
-    const diagnostics = refused.map((p): Diagnostic => ({ severity: "error", message: `registry ${p.registry}${p.subject !== undefined ? ` (${p.subject})` : ""}: ${p.message}` }));
-    throw new PipelineError(`${refused.length} problem(s) found before anything was written: the targets cannot take this plan`, diagnostics);
+    throw new PipelineError(`${refused.length} problem(s) found before anything was written: the targets cannot take this plan`, refused.map(preflightDiagnostic));
   }
   return { plan, desired, providers, lock, warnings: problems };
+}
+
+/** One plan-time problem of a target, as one line naming the registry. */
+function preflightDiagnostic(p: PreflightProblem): Diagnostic {
+  return { severity: "error", message: `registry ${p.registry}${p.subject !== undefined ? ` (${p.subject})` : ""}: ${p.message}` };
 }
 
 /**
