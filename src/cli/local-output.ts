@@ -60,3 +60,39 @@ export function localWriteError(error: unknown, path: string, what: string): unk
   const free = code === "ENOSPC" || code === "EDQUOT" ? "; free space there or choose another path" : "";
   return new UsageError(`cannot write ${what} ${path}: ${why}${free}`);
 }
+
+/** The nearest ancestor of `path` that exists (the root at worst). */
+async function nearestExisting(path: string): Promise<string> {
+  let current = path;
+  while (!(await stat(current).then(() => true, () => false))) {
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
+/**
+ * A file-system failure on a local path that no command turned into a
+ * message of its own (a target directory on a read-only or full disk), said
+ * against that path with the reason the disk gives, instead of as an internal
+ * error. A read-only file system makes `mkdir -p` fail with ENOENT, so the
+ * nearest existing directory is asked whether it can be written. Undefined
+ * for anything that is not a file-system error with a path.
+ */
+export async function localFailure(error: unknown): Promise<UsageError | undefined> {
+  if (!(error instanceof Error)) return undefined;
+  const { code, syscall, path } = error as NodeJS.ErrnoException;
+  if (code === undefined || syscall === undefined || path === undefined || WHY[code] === undefined) return undefined;
+  let why = WHY[code]!;
+  if (code === "ENOENT" || code === "EACCES" || code === "EPERM") {
+    const existing = await nearestExisting(dirname(path));
+    const writable = await access(existing, constants.W_OK).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    if (writable !== undefined && WHY[writable] !== undefined) why = `${WHY[writable]} (${existing})`;
+  }
+  const free = code === "ENOSPC" || code === "EDQUOT" ? "; free space there or choose another path" : "";
+  return new UsageError(`cannot write ${path}: ${why}${free}`);
+}
