@@ -31,6 +31,7 @@ import {
   type LockedFile,
   type LockedImageEntry,
   type LockedManifest,
+  type LockedReferrer,
 } from "./model.js";
 import { canonicalTagFilter, type CanonicalTagFilter } from "../config/tag-filter.js";
 
@@ -45,7 +46,19 @@ function imageFields(entry: LockedImageEntry): LockedImageEntry {
     ...head,
     ...manifestFields(entry),
     ...(entry.manifests !== undefined ? { manifests: entry.manifests.map((m): LockedChildManifest => ({ ...(m.platform !== undefined ? { platform: m.platform } : {}), ...manifestFields(m) })) } : {}),
+    ...(entry.referrers !== undefined ? { referrers: sortReferrers(entry.referrers).map(referrerFields) } : {}),
+    ...(entry.referrerTypes !== undefined ? { referrerTypes: [...entry.referrerTypes].sort() } : {}),
   };
+}
+
+function referrerFields(r: LockedReferrer): LockedReferrer {
+  return { ...manifestFields(r), ...(r.artifactType !== undefined ? { artifactType: r.artifactType } : {}), ...(r.tag !== undefined ? { tag: r.tag } : {}) };
+}
+
+/** Referrers in a fixed order: by digest, then cosign tag. */
+function sortReferrers(list: readonly LockedReferrer[]): LockedReferrer[] {
+  const key = (r: LockedReferrer) => `${r.digest} ${r.tag ?? ""}`;
+  return [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 function chartFields(entry: LockedChart): LockedChart {
@@ -180,7 +193,7 @@ function imageOf(c: ShapeChecker, value: unknown, where: string): LockedImageEnt
     const selected = c.array(o["selected"], `${where}.selected`).map((t, i) => (typeof t === "string" && t !== "" ? t : c.fail(`${where}.selected[${i}]`, "must be a tag")));
     return { ...head, filter: filterOf(c, o["filter"], `${where}.filter`), selected };
   }
-  c.known(o, ["ref", "source", ...MANIFEST_KEYS, "manifests"], where);
+  c.known(o, ["ref", "source", ...MANIFEST_KEYS, "manifests", "referrers", "referrerTypes"], where);
   const manifests =
     o["manifests"] === undefined
       ? undefined
@@ -191,7 +204,20 @@ function imageOf(c: ShapeChecker, value: unknown, where: string): LockedImageEnt
           const platform = c.optionalString(child, "platform", at);
           return { ...(platform !== undefined ? { platform } : {}), ...manifestOf(c, child, at) };
         });
-  return { ...head, ...manifestOf(c, o, where), ...(manifests !== undefined ? { manifests } : {}) };
+  const referrers =
+    o["referrers"] === undefined
+      ? undefined
+      : c.array(o["referrers"], `${where}.referrers`).map((r, i): LockedReferrer => {
+          const at = `${where}.referrers[${i}]`;
+          const entry = c.object(r, at);
+          c.known(entry, [...MANIFEST_KEYS, "artifactType", "tag"], at);
+          const artifactType = c.optionalString(entry, "artifactType", at);
+          const tag = c.optionalString(entry, "tag", at);
+          return { ...manifestOf(c, entry, at), ...(artifactType !== undefined ? { artifactType } : {}), ...(tag !== undefined ? { tag } : {}) };
+        });
+  const referrerTypes =
+    o["referrerTypes"] === undefined ? undefined : c.array(o["referrerTypes"], `${where}.referrerTypes`).map((t, i) => (typeof t === "string" && t !== "" ? t : c.fail(`${where}.referrerTypes[${i}]`, "must be an artifact type")));
+  return { ...head, ...manifestOf(c, o, where), ...(manifests !== undefined ? { manifests } : {}), ...(referrers !== undefined ? { referrers } : {}), ...(referrerTypes !== undefined ? { referrerTypes } : {}) };
 }
 
 function chartOf(c: ShapeChecker, value: unknown, where: string): LockedChart {

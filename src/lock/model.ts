@@ -39,6 +39,20 @@ export interface LockedChildManifest extends LockedManifest {
   readonly platform?: string;
 }
 
+/**
+ * An artifact that refers to a locked image (a signature, an SBOM, an
+ * attestation), found when a bundle asks for `referrers`: through the
+ * referrers API or its `sha256-<hex>` fallback tag (it then names the image
+ * in its `subject`), or under one of cosign's `sha256-<hex>.sig|.att|.sbom`
+ * tags (`tag` set; cosign's manifests carry no `subject`).
+ */
+export interface LockedReferrer extends LockedManifest {
+  /** The artifact type the referrers list gives it (for cosign tags: the cosign type its suffix stands for). */
+  readonly artifactType?: string;
+  /** The cosign tag it is found under; absent for referrers found by `subject`. */
+  readonly tag?: string;
+}
+
 /** A concrete image: one reference (tag and/or digest) resolved to its root manifest. */
 export interface LockedImage extends LockedManifest {
   /** The normalised upstream reference, `registry/repository:tag` (`@digest` when pinned). */
@@ -47,6 +61,10 @@ export interface LockedImage extends LockedManifest {
   readonly source?: string;
   /** For an index: its entries in index order. */
   readonly manifests?: readonly LockedChildManifest[];
+  /** What refers to the root (sorted by digest); present only when a bundle asks for referrers, empty when there are none. */
+  readonly referrers?: readonly LockedReferrer[];
+  /** The artifact types `referrers` were looked up for (sorted); absent when all were. A changed wish is looked up again. */
+  readonly referrerTypes?: readonly string[];
 }
 
 /** What a tag filter selected: the concrete `ref:tag` entries are {@link LockedImage}s of their own. */

@@ -20,6 +20,11 @@ import { manifestFacts } from "./manifest-facts.js";
 import type { SourceRepository } from "../sources/source-repository.js";
 import { canonicalTagFilter, describeTagFilter, selectTags } from "../config/tag-filter.js";
 import { sortNewestFirst } from "../config/version-order.js";
+import { discoverReferrers } from "./referrers.js";
+import { mergeFilters, type ReferrerFilter } from "../lock/referrer-filter.js";
+
+/** What referrers an entry's bundle asks for (false: none). */
+export type ReferrerWish = (entry: ImageEntry) => ReferrerFilter | false;
 
 /** What image resolution produced. */
 export interface ImageResolution {
@@ -129,7 +134,7 @@ async function resolveFresh(ctx: ResolveContext, unit: ConcreteUnit, ref: string
   return { ref, ...(source !== undefined ? { source } : {}), ...facts };
 }
 
-async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit): Promise<LockedImage | undefined> {
+async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit, wish: ReferrerWish): Promise<LockedImage | undefined> {
   const ref = formatReference(unit.reference);
   const refresh = ctx.refresh.image(unit.reference);
   const previous = ctx.lockedImages.get(unit.key);
@@ -137,13 +142,31 @@ async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit): Promise
   if (locked !== undefined && !refresh) {
     await ctx.attempt(pointers(unit.entries), ref, () => verifyLocked(ctx, unit, locked));
     checkPlatforms(ctx, unit, locked);
-    return locked;
+    return withReferrers(ctx, unit, locked, false, wish);
   }
   const fresh = await ctx.attempt(pointers(unit.entries), ref, () => resolveFresh(ctx, unit, ref));
   // A failed refresh keeps what was locked (the problem says why); plan never sees a half-resolved entry.
   const result = fresh ?? locked;
   if (result !== undefined) checkPlatforms(ctx, unit, result);
-  return result;
+  return result === undefined ? undefined : withReferrers(ctx, unit, result, fresh !== undefined, wish);
+}
+
+/**
+ * The image with the referrers its bundles ask for: those already locked
+ * when the wish is unchanged and nothing is refreshed, else found again at
+ * the source (discover.ts); without the field when no bundle asks.
+ */
+async function withReferrers(ctx: ResolveContext, unit: ConcreteUnit, image: LockedImage, refreshed: boolean, wish: ReferrerWish): Promise<LockedImage> {
+  const { referrers: _r, referrerTypes: _t, ...bare } = image;
+  const filter = mergeFilters(unit.entries.map(wish));
+  if (filter === undefined) return bare;
+  const types = filter === true ? undefined : filter;
+  const sameWish = JSON.stringify(image.referrerTypes ?? null) === JSON.stringify(types ?? null);
+  if (image.referrers !== undefined && sameWish && !refreshed) return image;
+  const found = await ctx.attempt(pointers(unit.entries), image.ref, async () => discoverReferrers(await ctx.open(unit.reference, unit.origin), image.digest, { filter, ...ctx.call }));
+  // A failed look-up is a problem (lock refuses to write); what was locked stays meanwhile.
+  if (found === undefined) return image;
+  return { ...bare, referrers: found, ...(types !== undefined ? { referrerTypes: types } : {}) };
 }
 
 async function resolveFilter(ctx: ResolveContext, unit: FilterUnit, filterEntry: ImageEntry): Promise<LockedTagSelection | undefined> {
@@ -186,7 +209,7 @@ function addConcrete(units: Map<string, ConcreteUnit>, ctx: ResolveContext, refe
 }
 
 /** Resolves every image entry (see the module comment); problems go to the context. */
-export async function resolveImages(ctx: ResolveContext, entries: readonly ImageEntry[]): Promise<ImageResolution> {
+export async function resolveImages(ctx: ResolveContext, entries: readonly ImageEntry[], wish: ReferrerWish = () => false): Promise<ImageResolution> {
   const filters = new Map<string, FilterUnit>();
   const concrete = new Map<string, ConcreteUnit>();
   for (const entry of entries) {
@@ -208,6 +231,6 @@ export async function resolveImages(ctx: ResolveContext, entries: readonly Image
     return [s];
   });
 
-  const images = await Promise.all([...concrete.values()].map((unit) => resolveConcrete(ctx, unit)));
+  const images = await Promise.all([...concrete.values()].map((unit) => resolveConcrete(ctx, unit, wish)));
   return { images: images.filter((i): i is LockedImage => i !== undefined), selections };
 }
