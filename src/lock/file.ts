@@ -52,7 +52,7 @@ function imageFields(entry: LockedImageEntry): LockedImageEntry {
 }
 
 function referrerFields(r: LockedReferrer): LockedReferrer {
-  return { ...manifestFields(r), ...(r.artifactType !== undefined ? { artifactType: r.artifactType } : {}), ...(r.tag !== undefined ? { tag: r.tag } : {}) };
+  return { ...manifestFields(r), ...(r.artifactType !== undefined ? { artifactType: r.artifactType } : {}), ...(r.tag !== undefined ? { tag: r.tag } : {}), ...(r.subject !== undefined ? { subject: r.subject } : {}) };
 }
 
 /** Referrers in a fixed order: by digest, then cosign tag. */
@@ -210,10 +210,11 @@ function imageOf(c: ShapeChecker, value: unknown, where: string): LockedImageEnt
       : c.array(o["referrers"], `${where}.referrers`).map((r, i): LockedReferrer => {
           const at = `${where}.referrers[${i}]`;
           const entry = c.object(r, at);
-          c.known(entry, [...MANIFEST_KEYS, "artifactType", "tag"], at);
+          c.known(entry, [...MANIFEST_KEYS, "artifactType", "tag", "subject"], at);
           const artifactType = c.optionalString(entry, "artifactType", at);
           const tag = c.optionalString(entry, "tag", at);
-          return { ...manifestOf(c, entry, at), ...(artifactType !== undefined ? { artifactType } : {}), ...(tag !== undefined ? { tag } : {}) };
+          const subject = entry["subject"] === undefined ? undefined : c.digest(entry, "subject", at);
+          return { ...manifestOf(c, entry, at), ...(artifactType !== undefined ? { artifactType } : {}), ...(tag !== undefined ? { tag } : {}), ...(subject !== undefined ? { subject } : {}) };
         });
   const referrerTypes =
     o["referrerTypes"] === undefined ? undefined : c.array(o["referrerTypes"], `${where}.referrerTypes`).map((t, i) => (typeof t === "string" && t !== "" ? t : c.fail(`${where}.referrerTypes[${i}]`, "must be an artifact type")));

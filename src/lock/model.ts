@@ -51,6 +51,12 @@ export interface LockedReferrer extends LockedManifest {
   readonly artifactType?: string;
   /** The cosign tag it is found under; absent for referrers found by `subject`. */
   readonly tag?: string;
+  /**
+   * The digest it refers to when that is not the image's locked root: in a
+   * bundle's lock, for an image the bundle carries platform-filtered (its
+   * root rewritten), so the far side knows the referrer would dangle.
+   */
+  readonly subject?: string;
 }
 
 /** A concrete image: one reference (tag and/or digest) resolved to its root manifest. */

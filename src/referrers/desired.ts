@@ -45,7 +45,7 @@ export function referrerContent(bundle: NormalizedBundle, image: LockedImage, up
         upstream: { registry: upstream.registry, repository: upstream.repository, ...(r.tag !== undefined ? { tag: r.tag } : { digest: r.digest as Digest }) },
         locked: { digest: r.digest, mediaType: r.mediaType, size: r.size },
         ...(r.tag !== undefined ? { tag: r.tag } : {}),
-        subject: image.digest,
+        subject: r.subject ?? image.digest,
         subjectAddress: imageAddress,
         preserveDigests: true,
       };
