@@ -19,6 +19,7 @@ import type { AirgapLock, LockedImage, LockedManifest } from "../lock/model.js";
 import type { SourceOpener } from "../sources/opener.js";
 import { chartDownloadCredentials } from "../sources/helm-index.js";
 import { keepAttached, referrerContent } from "../referrers/desired.js";
+import { imgpkgContent } from "../referrers/imgpkg.js";
 
 /** Where one change's content comes from. */
 export interface ContentSource {
@@ -80,11 +81,13 @@ export interface DesiredContent {
   /** For referrers: the image digest it refers to, and that image's address. */
   readonly subject?: string;
   readonly subjectAddress?: string;
+  /** For an image an imgpkg bundle brings along: that bundle's reference. */
+  readonly relocatedWith?: string;
 }
 
-/** Images and charts only: what the cluster pulls by name (referrers travel with their image). */
+/** What the cluster pulls by name: images and charts, without referrers and imgpkg-relocated images (they travel with their image or bundle). */
 export function withoutReferrers(content: readonly DesiredContent[]): (DesiredContent & { readonly kind: "image" | "chart" })[] {
-  return content.flatMap((c) => (c.kind === "referrer" ? [] : [{ ...c, kind: c.kind }]));
+  return content.flatMap((c) => (c.kind === "referrer" || c.relocatedWith !== undefined ? [] : [{ ...c, kind: c.kind }]));
 }
 
 function parsed(ref: string): ImageReference {
@@ -212,6 +215,8 @@ export function desiredContent(config: NormalizedConfig, lock: AirgapLock): { co
       for (const r of referrerContent(bundle, image, upstream, address)) {
         pending.push({ bundle, pointer: entry.pointer, source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: entry.origin }, targetRepository: repository, ...r });
       }
+      // An imgpkg bundle brings the images of its ImagesLock into its own repository.
+      for (const i of imgpkgContent(config, bundle, image, entry.origin, upstream.registry)) pending.push({ bundle, pointer: entry.pointer, targetRepository: repository, ...i });
       pending.push({
         bundle,
         kind: "image",

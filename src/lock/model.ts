@@ -59,6 +59,13 @@ export interface LockedReferrer extends LockedManifest {
   readonly subject?: string;
 }
 
+/** An image an imgpkg bundle's ImagesLock names (by digest). */
+export interface LockedImgpkgImage extends LockedManifest {
+  /** `registry/repository@sha256:…`, normalised. */
+  readonly ref: string;
+  readonly manifests?: readonly LockedChildManifest[];
+}
+
 /** A concrete image: one reference (tag and/or digest) resolved to its root manifest. */
 export interface LockedImage extends LockedManifest {
   /** The normalised upstream reference, `registry/repository:tag` (`@digest` when pinned). */
@@ -69,6 +76,12 @@ export interface LockedImage extends LockedManifest {
   readonly manifests?: readonly LockedChildManifest[];
   /** What refers to the root (sorted by digest); present only when a bundle asks for referrers, empty when there are none. */
   readonly referrers?: readonly LockedReferrer[];
+  /**
+   * For an imgpkg bundle (config label `dev.carvel.imgpkg.bundle`): every
+   * image its `.imgpkg/images.yml` names, resolved by digest; they are
+   * relocated into the bundle's target repository with it.
+   */
+  readonly imgpkgImages?: readonly LockedImgpkgImage[];
   /** The artifact types `referrers` were looked up for (sorted); absent when all were. A changed wish is looked up again. */
   readonly referrerTypes?: readonly string[];
 }

@@ -15,9 +15,12 @@ import { formatReference, type ImageReference } from "../core/reference.js";
 import { describePlatform, platformMatches } from "../oci/copy/platform-match.js";
 import type { ResolveContext } from "./context.js";
 import { concreteReference, imageKey, imageSelectionKey, originSource } from "../lock/keys.js";
-import { isTagSelection, type LockedImage, type LockedTagSelection } from "../lock/model.js";
+import { isTagSelection, type LockedImage, type LockedImgpkgImage, type LockedTagSelection } from "../lock/model.js";
 import { manifestFacts } from "./manifest-facts.js";
-import type { SourceRepository } from "../sources/source-repository.js";
+import type { SourceManifest, SourceRepository } from "../sources/source-repository.js";
+import { imagesLockOf, IMAGES_LOCK_PATH, isImgpkgBundle, lockedDigest } from "./imgpkg.js";
+import { parseReference } from "../core/reference.js";
+import { ResolveError } from "../sources/errors.js";
 import { canonicalTagFilter, describeTagFilter, selectTags } from "../config/tag-filter.js";
 import { sortNewestFirst } from "../config/version-order.js";
 import { discoverReferrers } from "./referrers.js";
@@ -131,7 +134,29 @@ async function resolveFresh(ctx: ResolveContext, unit: ConcreteUnit, ref: string
   }
   const facts = await manifestFacts(repo, root, ctx.call);
   const source = originSource(unit.origin);
-  return { ref, ...(source !== undefined ? { source } : {}), ...facts };
+  const imgpkgImages = await imgpkgImagesOf(ctx, unit, repo, root, ref);
+  return { ref, ...(source !== undefined ? { source } : {}), ...facts, ...(imgpkgImages !== undefined ? { imgpkgImages } : {}) };
+}
+
+/** For an imgpkg bundle, every image of its ImagesLock resolved by digest (imgpkg.ts); a missing one is a problem naming it. */
+async function imgpkgImagesOf(ctx: ResolveContext, unit: ConcreteUnit, repo: SourceRepository, root: SourceManifest, ref: string): Promise<LockedImgpkgImage[] | undefined> {
+  if (!(await isImgpkgBundle(repo, root, ctx.call))) return undefined;
+  const found: LockedImgpkgImage[] = [];
+  for (const { image } of await imagesLockOf(repo, root, ctx.call)) {
+    const parsed = parseReference(image);
+    if (!parsed.ok) throw new ResolveError("SOURCE_INVALID", `imgpkg bundle ${ref}: ${IMAGES_LOCK_PATH} names ${image}, which is not an image reference: ${parsed.reason}`);
+    const name = formatReference(parsed.reference);
+    // Read like the bundle when it lives in the same registry (its source settings); elsewhere with the defaults.
+    const origin: ContentOrigin = parsed.reference.registry === unit.reference.registry ? unit.origin : { type: "registry" };
+    const source = await ctx.open(parsed.reference, origin);
+    const manifest = await source.getManifest(lockedDigest(image), ctx.call);
+    if (manifest === undefined) {
+      ctx.report(pointers(unit.entries), "digest-not-found", ref, `imgpkg bundle ${ref} lists ${name} in ${IMAGES_LOCK_PATH}, which ${where(origin, source)} does not have; the bundle cannot be relocated without it`);
+      continue;
+    }
+    found.push({ ref: name, ...(await manifestFacts(source, manifest, ctx.call)) });
+  }
+  return found;
 }
 
 async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit, wish: ReferrerWish): Promise<LockedImage | undefined> {

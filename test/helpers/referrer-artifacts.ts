@@ -14,6 +14,7 @@
  * Each is a {@link TestImage}, so `pushImages` and `writeOciLayout` place it.
  */
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { TestDescriptor, TestImage, TestIndex, TestManifest } from "../harness/image-model.js";
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -95,4 +96,43 @@ export function fallbackIndex(repository: string, subject: Pick<Subject, "digest
 /** A manifest as an image of its own under `tags` (a cosign tag, or its digest to push it untagged). */
 export function asImage(repository: string, m: TestManifest, tags: readonly string[]): TestImage {
   return { repository, tags, format: "oci", root: m };
+}
+
+/**
+ * An imgpkg bundle as `imgpkg push -b` makes it: a Docker image whose config
+ * carries the label `dev.carvel.imgpkg.bundle`, with one gzipped tar layer
+ * holding `.imgpkg/images.yml` (an ImagesLock naming `images` by digest)
+ * and the bundle's configuration.
+ */
+export function imgpkgBundle(repository: string, tag: string, images: readonly string[]): TestImage {
+  const lock = ["apiVersion: imgpkg.carvel.dev/v1alpha1", "kind: ImagesLock", "images:", ...images.flatMap((i) => [`- image: ${i}`, "  annotations:", `    kbld.carvel.dev/id: ${i.split("@")[0] ?? i}`]), ""].join("\n");
+  const files = [
+    { name: ".imgpkg/images.yml", body: Buffer.from(lock) },
+    { name: "config/app.yml", body: Buffer.from("apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app }\n") },
+  ];
+  const tar = Buffer.concat([...files.flatMap((f) => [tarHeader(f.name, f.body.length), f.body, Buffer.alloc((512 - (f.body.length % 512)) % 512)]), Buffer.alloc(1024)]);
+  const layer = { ...blob("application/vnd.docker.image.rootfs.diff.tar.gzip", gzipSync(tar)), diffId: digest(tar) };
+  const config = blob("application/vnd.docker.container.image.v1+json", Buffer.from(JSON.stringify({ architecture: "", os: "", config: { Labels: { "dev.carvel.imgpkg.bundle": "true" } }, rootfs: { type: "layers", diff_ids: [layer.diffId] } })));
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.docker.distribution.manifest.v2+json", config: ref(config), layers: [ref(layer)] }));
+  const root: TestManifest = { kind: "manifest", mediaType: "application/vnd.docker.distribution.manifest.v2+json", digest: digest(bytes), size: bytes.length, bytes, platform: { os: "", architecture: "" }, config, layers: [layer] };
+  return { repository, tags: [tag], format: "docker", root };
+}
+
+/** A ustar header for a regular file. */
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, "utf8");
+  h.write("0000644\0", 100);
+  h.write("0000000\0", 108);
+  h.write("0000000\0", 116);
+  h.write(`${size.toString(8).padStart(11, "0")}\0`, 124);
+  h.write("00000000000\0", 136);
+  h.write("        ", 148);
+  h.write("0", 156);
+  h.write("ustar\0", 257);
+  h.write("00", 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  return h;
 }
