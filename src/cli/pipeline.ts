@@ -16,7 +16,7 @@ import type { OutputChange, Plan } from "../plan/model.js";
 import { planClusterOutputs } from "../cluster/index.js";
 import { createProvider } from "../providers/load.js";
 import { createOciToolkit } from "../providers/toolkit.js";
-import { desiredContent, desiredState, type DesiredContent, type DesiredState } from "../desired/desired-state.js";
+import { desiredContent, desiredState, withoutReferrers, type DesiredContent, type DesiredState } from "../desired/desired-state.js";
 import type { Observation } from "../core/observation.js";
 import { compareLock, readLockFile, type AirgapLock } from "../lock/index.js";
 import { type SourceOpener } from "../sources/index.js";
@@ -154,7 +154,7 @@ export async function makePlan(
   let outputs: readonly OutputChange[] = [];
   if (outputsWanted) {
     const digests = new Map(desired.items.map((i) => [i.address, i.digest] as const));
-    const cluster = await planClusterOutputs(session.config, content.map((c) => ({ ...c, ...(digests.has(c.address) ? { digest: digests.get(c.address)! } : {}) })));
+    const cluster = await planClusterOutputs(session.config, withoutReferrers(content).map((c) => ({ ...c, ...(digests.has(c.address) ? { digest: digests.get(c.address)! } : {}) })));
     const diagnostics = cluster.diagnostics.map((d) => session.place(d));
     if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot render the cluster settings", diagnostics);
     problems.push(...diagnostics);

@@ -15,10 +15,12 @@ import { formatAddress } from "../plan/address.js";
 import type { DesiredArtifact, DesiredFile, DesiredItem } from "../plan/diff.js";
 import { chartAsFile } from "./chart-files.js";
 import { LockIndex } from "../lock/lookup.js";
-import type { AirgapLock, LockedChildManifest, LockedManifest } from "../lock/model.js";
+import type { AirgapLock, LockedChildManifest, LockedImage, LockedManifest } from "../lock/model.js";
 import { isIndexMediaType } from "../core/media-types.js";
 import type { SourceOpener } from "../sources/opener.js";
 import { chartDownloadCredentials } from "../sources/helm-index.js";
+import { keepAttached, referrerContent } from "../referrers/desired.js";
+import { imgpkgContent } from "../referrers/imgpkg.js";
 
 /** Where one change's content comes from. */
 export interface ContentSource {
@@ -65,7 +67,7 @@ export interface DesiredState {
 /** One image or chart a bundle wants in its target, before its target digest is known. */
 export interface DesiredContent {
   readonly bundle: NormalizedBundle;
-  readonly kind: "image" | "chart";
+  readonly kind: "image" | "chart" | "referrer";
   readonly pointer: string;
   readonly address: string;
   readonly upstream: ImageReference;
@@ -77,6 +79,16 @@ export interface DesiredContent {
   readonly platforms?: readonly Platform[];
   readonly preserveDigests: boolean;
   readonly label: string;
+  /** For referrers: the image digest it refers to, and that image's address. */
+  readonly subject?: string;
+  readonly subjectAddress?: string;
+  /** For an image an imgpkg bundle brings along: that bundle's reference. */
+  readonly relocatedWith?: string;
+}
+
+/** What the cluster pulls by name: images and charts, without referrers and imgpkg-relocated images (they travel with their image or bundle). */
+export function withoutReferrers(content: readonly DesiredContent[]): (DesiredContent & { readonly kind: "image" | "chart" })[] {
+  return content.flatMap((c) => (c.kind === "referrer" || c.relocatedWith !== undefined ? [] : [{ ...c, kind: c.kind }]));
 }
 
 function parsed(ref: string): ImageReference {
@@ -139,6 +151,7 @@ export async function desiredState(
         registry: p.bundle.registry!,
         repository: p.targetRepository,
         ...(p.tag !== undefined ? { tag: p.tag } : {}),
+        ...(p.subject !== undefined ? { subject: p.subject, subjectAddress: p.subjectAddress } : {}),
         source: p.label,
         digest: described.root.digest,
         content: described.content.map((d) => ({ digest: d.digest, size: d.size, mediaType: d.mediaType })),
@@ -162,8 +175,10 @@ export async function desiredState(
     }
   });
   const sources = new Map(all.map((p) => [p.address, p.source] as const));
+  const { kept, dangling } = keepAttached(items.filter((i): i is DesiredArtifact => i !== undefined), (address) => all.find((p) => p.address === address));
+  for (const d of dangling) problems.push({ pointer: d.pointer, severity: "warning", message: d.message });
   const fileSources = new Map([...files, ...chartFiles].map((f) => [f.item.address, f.source] as const));
-  return { items: [...items.filter((i): i is DesiredArtifact => i !== undefined), ...files.map((f) => f.item), ...chartFiles.map((f) => f.item)], sources, fileSources, prune, problems };
+  return { items: [...kept, ...files.map((f) => f.item), ...chartFiles.map((f) => f.item)], sources, fileSources, prune, problems };
 }
 
 /**
@@ -241,15 +256,22 @@ export function desiredContent(config: NormalizedConfig, lock: AirgapLock): { co
     }
     if (bundle.registry === undefined) continue;
     const repositories = new Map<string, "image" | "chart">();
-    const add = (entry: ImageEntry, image: { readonly ref: string } & LockedManifest) => {
+    const add = (entry: ImageEntry, image: LockedImage) => {
       const upstream = parsed(image.ref);
       const repository = targetRepository(upstream, bundle.path, bundle.naming, entry.as);
       repositories.set(repository, "image");
+      const address = formatAddress({ scope: "bundle", name: bundle.name, kind: "image", key: image.ref });
+      // What refers to the image lands beside it, in the same repository, read from the same source.
+      for (const r of referrerContent(bundle, image, upstream, address)) {
+        pending.push({ bundle, pointer: entry.pointer, source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: entry.origin }, targetRepository: repository, ...r });
+      }
+      // An imgpkg bundle brings the images of its ImagesLock into its own repository.
+      for (const i of imgpkgContent(config, bundle, image, entry.origin, upstream.registry)) pending.push({ bundle, pointer: entry.pointer, targetRepository: repository, ...i });
       pending.push({
         bundle,
         kind: "image",
         pointer: entry.pointer,
-        address: formatAddress({ scope: "bundle", name: bundle.name, kind: "image", key: image.ref }),
+        address,
         upstream,
         locked: image,
         source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: entry.origin },

@@ -25,6 +25,7 @@ import {
   type PlanSummary,
   type PrerequisiteChange,
 } from "./model.js";
+import { cosignSubject, fallbackTagSubject } from "../core/referrer-tags.js";
 
 /** An OCI artifact that should exist in a target. */
 export interface DesiredArtifact {
@@ -36,6 +37,8 @@ export interface DesiredArtifact {
   readonly tag?: string;
   /** For referrers: the manifest it refers to. */
   readonly subject?: string;
+  /** For referrers: the address of the image it refers to (not carried into the plan). */
+  readonly subjectAddress?: string;
   readonly source: string;
   /** Digest the target must end up with (after any platform filtering). */
   readonly digest: string;
@@ -222,6 +225,9 @@ export function diff(input: DiffInput): Plan {
       continue;
     }
     if (keep.places.has(`${c.registry}|${c.repository}|${c.tag}`)) continue;
+    // A referrers fallback tag or cosign tag travels with its subject: kept while the subject is wanted.
+    const subject = cosignSubject(c.tag) ?? fallbackTagSubject(c.tag);
+    if (subject !== undefined && keep.manifests.has(`${c.registry}|${c.repository}|${subject}`)) continue;
     // Registries delete manifests by digest, taking every tag on it: never delete what any desired artifact is or contains.
     if (keep.manifests.has(`${c.registry}|${c.repository}|${c.digest}`)) continue;
     changes.push({ address: c.address, kind: c.kind, action: "delete", registry: c.registry, repository: c.repository, tag: c.tag, before: c.digest, reason: "not desired (prune)" });

@@ -12,6 +12,7 @@ import { resolveCharts } from "./charts.js";
 import { ResolveContext, type ResolveContextInit } from "./context.js";
 import { resolveFiles } from "./files.js";
 import { resolveImages } from "./images.js";
+import { bundleReferrers } from "../lock/referrer-filter.js";
 import { sameLockContent } from "../lock/file.js";
 import { LOCK_VERSION, sortLock, type AirgapLock } from "../lock/model.js";
 import { sortProblems, type ResolveProblem } from "./problems.js";
@@ -43,7 +44,10 @@ export async function resolveDesired(config: NormalizedConfig, deps: ResolveDeps
   const images = config.bundles.flatMap((b) => b.images);
   const charts = config.bundles.flatMap((b) => b.charts);
   const files = config.bundles.flatMap((b) => b.files);
-  const [resolvedImages, resolvedCharts, resolvedFiles] = await Promise.all([resolveImages(ctx, images), resolveCharts(ctx, charts), resolveFiles(ctx, config.baseDir, files)]);
+  const [resolvedImages, resolvedCharts, resolvedFiles] = await Promise.all([resolveImages(ctx, images, (entry) => {
+    const bundle = config.bundles.find((b) => b.name === entry.bundle);
+    return bundle !== undefined ? bundleReferrers(bundle) : false;
+  }), resolveCharts(ctx, charts), resolveFiles(ctx, config.baseDir, files)]);
   for (const selector of ctx.refresh.unmatched()) {
     ctx.report([], "refresh-unmatched", selector, `--update ${selector}: no image, chart or file of the configuration matches it`);
   }
