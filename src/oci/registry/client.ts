@@ -123,10 +123,15 @@ export class RegistryClient {
   }
 
   private manifestByDigest(repository: string, digest: string, options: CallSignal): Promise<FetchedManifest | undefined> {
-    return this.memo.get(repository, digest, async () => {
-      const got = await getManifest(this.connection, repository, digest, options);
-      return got.found ? got.manifest : undefined;
-    });
+    return this.memo.get(
+      repository,
+      digest,
+      async () => {
+        const got = await getManifest(this.connection, repository, digest, options);
+        return got.found ? got.manifest : undefined;
+      },
+      options.signal,
+    );
   }
 
   /** PUT a manifest's exact bytes under a tag or digest. */

@@ -3,7 +3,8 @@
  * digest. A manifest fetched by digest never changes, so a run asks the
  * registry for each one once: a plan over 1,000 tags that share one image
  * GETs that image's manifests once, not 1,000 times (issue 14). Concurrent
- * asks for the same digest share one request. Only verified manifests are
+ * asks for the same digest share one request (unless the one who started it
+ * gives up: then the others ask again). Only verified manifests are
  * kept; failures and "not found" are never remembered, so the next ask
  * tries again.
  */
@@ -15,7 +16,7 @@ export const DEFAULT_MANIFEST_MEMO_BYTES = 32 * 1024 * 1024;
 /** A memo of verified manifests of one registry, bounded in bytes (the oldest go first). */
 export class ManifestMemo {
   private readonly limit: number;
-  private readonly pending = new Map<string, Promise<FetchedManifest | undefined>>();
+  private readonly pending = new Map<string, { readonly promise: Promise<FetchedManifest | undefined>; readonly signal: AbortSignal | undefined }>();
   private readonly done = new Map<string, FetchedManifest>();
   private bytes = 0;
 
@@ -26,15 +27,21 @@ export class ManifestMemo {
   /**
    * The manifest `repository@digest`: from the memo, from a fetch already in
    * flight, or from `fetch` (whose verified result is kept). Undefined when
-   * `fetch` says it is absent.
+   * `fetch` says it is absent. `signal` is the caller's: a fetch started by
+   * a caller whose signal then aborted is started again for the others.
    */
-  get(repository: string, digest: string, fetch: () => Promise<FetchedManifest | undefined>): Promise<FetchedManifest | undefined> {
+  get(repository: string, digest: string, fetch: () => Promise<FetchedManifest | undefined>, signal?: AbortSignal): Promise<FetchedManifest | undefined> {
     const key = `${repository}@${digest}`;
     const hit = this.done.get(key);
     if (hit !== undefined) return Promise.resolve(hit);
     const inFlight = this.pending.get(key);
-    if (inFlight !== undefined) return inFlight;
-    const started = fetch().then(
+    if (inFlight !== undefined) {
+      return inFlight.promise.catch((error: unknown) => {
+        if (inFlight.signal?.aborted === true && signal?.aborted !== true) return this.get(repository, digest, fetch, signal);
+        throw error;
+      });
+    }
+    const promise = fetch().then(
       (manifest) => {
         this.pending.delete(key);
         if (manifest !== undefined) this.remember(key, manifest);
@@ -45,8 +52,8 @@ export class ManifestMemo {
         throw error;
       },
     );
-    this.pending.set(key, started);
-    return started;
+    this.pending.set(key, { promise, signal });
+    return promise;
   }
 
   /** Keeps a manifest fetched some other way (a GET by tag). */
