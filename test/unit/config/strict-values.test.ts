@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
 import { describe, expect, it } from "vitest";
+import { airgapSchema, firstSentence } from "../../../src/config/schema.js";
 import { globProblem, hostProblem, rangeProblem, regexProblem, urlProblem } from "../../../src/config/strict-values.js";
 import { BASE, loadYaml, tempDir } from "../../helpers/config.js";
 
@@ -107,5 +108,28 @@ cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: 
       expect.stringMatching(/^airgap\.yaml:6:68: error: `tls\.caFile` of registries\.a: cannot read \.\/no-such-ca\.pem \(\/.*\/no-such-ca\.pem\): no such file; relative paths are relative to airgap\.yaml \(at \/registries\/a\/tls\/caFile\)$/),
       expect.stringMatching(/^airgap\.yaml:7:68: error: `tls\.caFile` of registries\.b: \/.*\/ca\.der is not a PEM CA certificate \(-----BEGIN CERTIFICATE-----\); a DER file converts with `openssl x509 -inform der/),
     ]);
+  });
+});
+
+describe("messages are never cut off mid-sentence", () => {
+  it("the sentence a pattern error quotes from the schema is whole: brackets and backquotes closed, not ending at e.g.", () => {
+    const quoted: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(walk);
+      if (node === null || typeof node !== "object") return;
+      const n = node as Record<string, unknown>;
+      if (typeof n["description"] === "string") quoted.push(firstSentence(n["description"]));
+      Object.values(n).forEach(walk);
+    };
+    walk(airgapSchema);
+    expect(quoted.length).toBeGreaterThan(100);
+    for (const sentence of quoted) {
+      expect(sentence, sentence).toMatch(/[.)`]$/);
+      expect(sentence, sentence).not.toMatch(/\b(e\.g|i\.e)\.$|[:(]$/);
+      expect((sentence.match(/`/g) ?? []).length % 2, sentence).toBe(0);
+      expect((sentence.match(/\(/g) ?? []).length, sentence).toBe((sentence.match(/\)/g) ?? []).length);
+    }
+    expect(firstSentence("AWS region, e.g. `us-east-1`; must agree with an ECR `url`.")).toBe("AWS region, e.g. `us-east-1`; must agree with an ECR `url`.");
+    expect(firstSentence("Repository prefix: with `mke`, images land at `<r>/mke/x`. No leading `/`.")).toBe("Repository prefix: with `mke`, images land at `<r>/mke/x`.");
   });
 });
