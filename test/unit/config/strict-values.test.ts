@@ -67,6 +67,7 @@ bundles:
       - { ref: nginx, tags: { semver: ">=1.0 and <2 please" } }
       - { ref: redis, tags: { glob: "[" } }
       - { ref: redis, tags: { bogus: 1 } }
+      - { ref: valkey, tags: ["8.0", "8.0 alpine", -rc] }
     charts:
       - { ref: "oci://charts.example.com/x", name: app, version: "1.x or 2" }
 cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: image-list, path: images.txt }] }
@@ -79,8 +80,10 @@ cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: 
       expect.stringMatching(/^airgap\.yaml:13:39: error: "and" in ">=1\.0 and <2 please" is not a version or comparator/),
       'airgap.yaml:14:37: error: "[" opens "[" without closing it, so it would match a literal "[", which no tag contains (at /bundles/b/images/1/tags/glob)',
       expect.stringMatching(/^airgap\.yaml:15:31: error: unknown key `bogus`/),
-      expect.stringMatching(/^airgap\.yaml:17:66: error: not a version, and not a semver range: "or" in "1\.x or 2" is not a version or comparator/),
-      'airgap.yaml:18:40: error: port 123456 in "reg.internal:123456" is out of range: a port is 1 to 65535 (at /cluster/endpoint)',
+      'airgap.yaml:16:38: error: "8.0 alpine" is not a tag: tags are letters, digits, "_", "." and "-", at most 128, not starting with "." or "-" (at /bundles/b/images/3/tags/1)',
+      'airgap.yaml:16:52: error: "-rc" is not a tag: tags are letters, digits, "_", "." and "-", at most 128, not starting with "." or "-" (at /bundles/b/images/3/tags/2)',
+      expect.stringMatching(/^airgap\.yaml:18:66: error: not a version, and not a semver range: "or" in "1\.x or 2" is not a version or comparator/),
+      'airgap.yaml:19:40: error: port 123456 in "reg.internal:123456" is out of range: a port is 1 to 65535 (at /cluster/endpoint)',
     ]);
     // No message is cut off: each ends where its sentence does, with its pointer.
     for (const line of result.lines) expect(line).toMatch(/ \(at \/[^)]*\)$/);
