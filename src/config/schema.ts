@@ -118,10 +118,16 @@ function typeWords(types: unknown): string {
   return list.length <= 1 ? (list[0] ?? "") : `${list.slice(0, -1).join(", ")} or ${list.at(-1)}`;
 }
 
-function firstSentence(text: unknown): string {
+/**
+ * The first sentence of a schema description, for a message: up to the first
+ * full stop that ends a sentence (followed by the end, or by a capital or a
+ * backquote), never at "e.g." or "i.e." and never at a colon, whose other
+ * side usually shows the form the value must take.
+ */
+export function firstSentence(text: unknown): string {
   if (typeof text !== "string") return "";
-  const match = /^(.*?[.:])(\s|$)/s.exec(text);
-  return (match?.[1] ?? text).replace(/:$/, ".");
+  const match = /^(.*?(?<!\b(?:e\.g|i\.e))\.)(?=\s+[A-Z`]|\s*$)/s.exec(text);
+  return match?.[1] ?? text;
 }
 
 /** Turns ajv's error list into diagnostics, merging the noise of `oneOf`/`if` into one message per problem. */

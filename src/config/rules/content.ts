@@ -32,7 +32,15 @@ function checkRegex(ctx: RuleContext, path: Path, pattern: string): void {
   if (problem) ctx.report("error", path, problem);
 }
 
+/** An OCI tag, as the distribution spec writes it. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
 function checkTagFilter(ctx: RuleContext, filter: TagFilter, path: Path): void {
+  const list = Array.isArray(filter) ? filter : filter.list;
+  const listPath = Array.isArray(filter) ? path : [...path, "list"];
+  (list ?? []).forEach((tag, i) => {
+    if (!TAG.test(tag)) ctx.report("error", [...listPath, i], `"${tag}" is not a tag: tags are letters, digits, "_", "." and "-", at most 128, not starting with "." or "-"`);
+  });
   if (Array.isArray(filter)) return;
   const selectors = (["list", "glob", "regex", "semver"] as const).filter((k) => filter[k] !== undefined);
   if (selectors.length > 1) ctx.report("error", path, `choose one of ${selectors.map((s) => `\`${s}\``).join(", ")}: a filter takes one selector (\`newest\` and \`exclude\` combine with any)`);

@@ -52,7 +52,7 @@ export function describeTlsFailure(host: string, found: NonNullable<ReturnType<t
       if (policy?.caFile !== undefined) {
         return `TLS: the certificate of ${host} is not signed by the CA in ${policy.caFile} (${why}); point \`tls.caFile\` of this registry in airgap.yaml at the PEM file of the CA that issued it, ${skip}`;
       }
-      return `TLS: the certificate of ${host} is not trusted (${why}); if a private CA issued it, set \`tls.caFile: <PEM file of that CA>\` for this registry in airgap.yaml, ${skip}`;
+      return `TLS: the certificate of ${host} is not trusted (${why}); if a private CA issued it, set \`tls.caFile: <PEM file of that CA>\` for this registry in airgap.yaml (for a registry content comes from, in a \`sources\` entry with \`type: registry\` and \`host: ${host}\`), ${skip}`;
     case "wrong-name":
       return `TLS: the certificate of ${host} is not issued for that name (${why}); use a host name the certificate lists in this registry's url in airgap.yaml, ${skip}`;
     case "expired":

@@ -16,14 +16,15 @@ const images = generateImages(
 );
 let upstream: RunningRegistry;
 let secure: RunningRegistry;
+let secureUpstream: RunningRegistry;
 const workspaces: Workspace[] = [];
 
 beforeAll(async () => {
-  [upstream, secure] = await Promise.all([startRegistry(), startRegistry({ tls: true, auth: "basic" })]);
-  await pushImages(upstream, images);
+  [upstream, secure, secureUpstream] = await Promise.all([startRegistry(), startRegistry({ tls: true, auth: "basic" }), startRegistry({ tls: true })]);
+  await Promise.all([pushImages(upstream, images), pushImages(secureUpstream, images)]);
 });
 afterAll(async () => {
-  await Promise.all([upstream?.stop(), secure?.stop()]);
+  await Promise.all([upstream?.stop(), secure?.stop(), secureUpstream?.stop()]);
   for (const ws of workspaces) ws.remove();
 });
 
@@ -79,5 +80,22 @@ describe("a private HTTPS registry", () => {
     expect(refusals[0]).toContain(secure.host);
     expect(refusals[0]).toMatch(/realm "[^"]+"/);
     expect(refusals[0]).toMatch(/tried .*username/);
+  });
+});
+
+describe("an HTTPS registry content comes from", () => {
+  it("without its CA: lock says to declare the host under `sources` with its CA, and doing so works", async () => {
+    const ws = createWorkspace("trust-source");
+    workspaces.push(ws);
+    const config = (sources: string): string =>
+      ["apiVersion: airgap/v1", sources, "registries:", "  disk: { provider: oci-layout, path: ./out }", "bundles:", "  b:", "    registry: disk", `    images: [${secureUpstream.host}/team/app-0:v1]`, ""].join("\n");
+    ws.writeConfig(config(""));
+    const refused = await ws.run(["lock"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`TLS: the certificate of ${secureUpstream.host} is not trusted`);
+    expect(refused.stderr).toContain(`in a \`sources\` entry with \`type: registry\` and \`host: ${secureUpstream.host}\``);
+    ws.writeConfig(config(`sources:\n  corp: { type: registry, host: "${secureUpstream.host}", tls: { caFile: "${secureUpstream.caFile}" } }`));
+    const locked = await ws.run(["lock"]);
+    expect(locked.code, locked.stderr).toBe(0);
   });
 });

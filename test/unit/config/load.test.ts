@@ -135,7 +135,7 @@ bundles:
 `, { MIRROR_URL: "not a url", IMAGE: "Team-Image:1.0", USER_NAME: "team", PASSWORD: "pw-team" });
     expect(result.ok).toBe(false);
     expect(result.lines).toEqual([
-      'airgap.yaml:3:28: error: "not a url" is not valid here. Base URL. (at /registries/m/url)',
+      'airgap.yaml:3:28: error: "not a url" is not valid here. Base URL: `https://host[:port]`, or `http://` for a plain-HTTP registry (that registry only). (at /registries/m/url)',
       'airgap.yaml:5:30: error: invalid image reference "Team-Image:1.0": invalid repository name "Team-Image" (repository names must be lowercase) (at /bundles/b/images/0)',
     ]);
   });
@@ -207,7 +207,7 @@ bundles:
   it("checks the values once they are set, and the commands that need them refuse them unset, at their line", async () => {
     const fixed = yaml.replace("registry: nowhere", "registry: mirror").replace("      - NOT/Valid:1\n", "");
     expect(await validateYaml(fixed, { UP_URL: "ftp://nope", UP_USER: "u", UP_PASSWORD: "p", IMAGE_HOST: "Bad Host", RANGE: "not a range" })).toEqual([
-      'airgap.yaml:10:10: error: "ftp://nope" is not valid here. Base URL. (at /sources/up/url)',
+      'airgap.yaml:10:10: error: "ftp://nope" is not valid here. Base URL: `https://host[:port]`, or `http://` for a plain-HTTP registry (that registry only). (at /sources/up/url)',
       'airgap.yaml:16:9: error: invalid image reference "Bad Host/team/app:1.0": "Bad Host/team/app:1.0" contains white space (at /bundles/b/images/0)',
       'airgap.yaml:17:65: error: invalid semver range "not a range" (examples: ">=1.0 <2", "1.25.x", "~1.2") (at /bundles/b/images/1/tags/semver)',
     ]);

@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import semver from "semver";
 import { describe, expect, it } from "vitest";
+import { airgapSchema, firstSentence } from "../../../src/config/schema.js";
 import { globProblem, hostProblem, rangeProblem, regexProblem, urlProblem } from "../../../src/config/strict-values.js";
 import { BASE, loadYaml, tempDir } from "../../helpers/config.js";
 
@@ -66,6 +67,7 @@ bundles:
       - { ref: nginx, tags: { semver: ">=1.0 and <2 please" } }
       - { ref: redis, tags: { glob: "[" } }
       - { ref: redis, tags: { bogus: 1 } }
+      - { ref: valkey, tags: ["8.0", "8.0 alpine", -rc] }
     charts:
       - { ref: "oci://charts.example.com/x", name: app, version: "1.x or 2" }
 cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: image-list, path: images.txt }] }
@@ -78,8 +80,10 @@ cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: 
       expect.stringMatching(/^airgap\.yaml:13:39: error: "and" in ">=1\.0 and <2 please" is not a version or comparator/),
       'airgap.yaml:14:37: error: "[" opens "[" without closing it, so it would match a literal "[", which no tag contains (at /bundles/b/images/1/tags/glob)',
       expect.stringMatching(/^airgap\.yaml:15:31: error: unknown key `bogus`/),
-      expect.stringMatching(/^airgap\.yaml:17:66: error: not a version, and not a semver range: "or" in "1\.x or 2" is not a version or comparator/),
-      'airgap.yaml:18:40: error: port 123456 in "reg.internal:123456" is out of range: a port is 1 to 65535 (at /cluster/endpoint)',
+      'airgap.yaml:16:38: error: "8.0 alpine" is not a tag: tags are letters, digits, "_", "." and "-", at most 128, not starting with "." or "-" (at /bundles/b/images/3/tags/1)',
+      'airgap.yaml:16:52: error: "-rc" is not a tag: tags are letters, digits, "_", "." and "-", at most 128, not starting with "." or "-" (at /bundles/b/images/3/tags/2)',
+      expect.stringMatching(/^airgap\.yaml:18:66: error: not a version, and not a semver range: "or" in "1\.x or 2" is not a version or comparator/),
+      'airgap.yaml:19:40: error: port 123456 in "reg.internal:123456" is out of range: a port is 1 to 65535 (at /cluster/endpoint)',
     ]);
     // No message is cut off: each ends where its sentence does, with its pointer.
     for (const line of result.lines) expect(line).toMatch(/ \(at \/[^)]*\)$/);
@@ -107,5 +111,28 @@ cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: 
       expect.stringMatching(/^airgap\.yaml:6:68: error: `tls\.caFile` of registries\.a: cannot read \.\/no-such-ca\.pem \(\/.*\/no-such-ca\.pem\): no such file; relative paths are relative to airgap\.yaml \(at \/registries\/a\/tls\/caFile\)$/),
       expect.stringMatching(/^airgap\.yaml:7:68: error: `tls\.caFile` of registries\.b: \/.*\/ca\.der is not a PEM CA certificate \(-----BEGIN CERTIFICATE-----\); a DER file converts with `openssl x509 -inform der/),
     ]);
+  });
+});
+
+describe("messages are never cut off mid-sentence", () => {
+  it("the sentence a pattern error quotes from the schema is whole: brackets and backquotes closed, not ending at e.g.", () => {
+    const quoted: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(walk);
+      if (node === null || typeof node !== "object") return;
+      const n = node as Record<string, unknown>;
+      if (typeof n["description"] === "string") quoted.push(firstSentence(n["description"]));
+      Object.values(n).forEach(walk);
+    };
+    walk(airgapSchema);
+    expect(quoted.length).toBeGreaterThan(100);
+    for (const sentence of quoted) {
+      expect(sentence, sentence).toMatch(/[.)`]$/);
+      expect(sentence, sentence).not.toMatch(/\b(e\.g|i\.e)\.$|[:(]$/);
+      expect((sentence.match(/`/g) ?? []).length % 2, sentence).toBe(0);
+      expect((sentence.match(/\(/g) ?? []).length, sentence).toBe((sentence.match(/\)/g) ?? []).length);
+    }
+    expect(firstSentence("AWS region, e.g. `us-east-1`; must agree with an ECR `url`.")).toBe("AWS region, e.g. `us-east-1`; must agree with an ECR `url`.");
+    expect(firstSentence("Repository prefix: with `mke`, images land at `<r>/mke/x`. No leading `/`.")).toBe("Repository prefix: with `mke`, images land at `<r>/mke/x`.");
   });
 });
