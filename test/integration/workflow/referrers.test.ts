@@ -144,3 +144,23 @@ describe("referrers, registry to registry and to a layout", () => {
     expect(await listTags(pair.mirror, `mke/${app.repository}`)).toEqual(["1.0", fallbackTag(app.root), `${fallbackTag(app.root)}.sig`].sort());
   });
 });
+
+// Runs after the describe above, which pushed the referrers upstream.
+describe("a target whose fallback tag is not an index", () => {
+  it("apply refuses to overwrite it, naming the tag, and leaves it as it was", async () => {
+    const repo = `bad/${app.repository}`;
+    // Something else already sits on the fallback tag in the target: a plain image manifest.
+    await pushImages(pair.mirror, [asImage(repo, classic, [fallbackTag(app.root)])]);
+    const ws = pair.workspace("referrersbadtarget");
+    ws.writeConfig(
+      yaml(pair.upstream.host, pair.upstream.url, pair.mirror.url)
+        .replace("path: mke", "path: bad")
+        .replace(/ {2}sboms:[\s\S]*$/, ""),
+    );
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.code).not.toBe(0);
+    expect(apply.stderr).toContain(`${pair.mirror.host}/${repo}:${fallbackTag(app.root)} is the referrers fallback tag of ${app.root.digest}, but it holds a ${classic.mediaType} (${classic.digest}), not an image index; airgap will not overwrite it`);
+    // Nothing was lost: the tag still holds what it held.
+    expect((await inspect(pair.mirror.host, `${repo}:${fallbackTag(app.root)}`)).digest).toBe(classic.digest);
+  });
+});
