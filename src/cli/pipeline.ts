@@ -26,6 +26,7 @@ import type { Transport } from "../oci/registry/index.js";
 import { blobInBundle, DAMAGED_FIX, describeDamage, type OpenBundle } from "../bundle/read-bundle.js";
 import { isImageManifestMediaType, isIndexMediaType } from "../core/media-types.js";
 import type { DesiredItem } from "../plan/diff.js";
+import { observeAttachments } from "../referrers/observe-attached.js";
 import type { Session } from "./session.js";
 
 /** The lock in use and the hash of its bytes (for the plan file). */
@@ -178,7 +179,7 @@ export async function makePlan(
   }
   const plan = diff({
     desired: items,
-    observed: observed.observed,
+    observed: await observeAttachments(items, observed.observed, providers, { signal: options.signal, concurrency: options.parallelism }),
     presentBlobs: observed.presentBlobs,
     blobLocations: observed.blobLocations,
     pruneCandidates: observed.pruneCandidates,

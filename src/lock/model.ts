@@ -52,9 +52,10 @@ export interface LockedReferrer extends LockedManifest {
   /** The cosign tag it is found under; absent for referrers found by `subject`. */
   readonly tag?: string;
   /**
-   * The digest it refers to when that is not the image's locked root: in a
-   * bundle's lock, for an image the bundle carries platform-filtered (its
-   * root rewritten), so the far side knows the referrer would dangle.
+   * The digest it refers to when that is not the image's locked root:
+   * another referrer (a signature of an SBOM); or, in a bundle's lock, the
+   * upstream root of an image the bundle carries platform-filtered (its root
+   * rewritten), so the far side knows the referrer would dangle.
    */
   readonly subject?: string;
 }

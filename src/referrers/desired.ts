@@ -59,26 +59,36 @@ export interface DanglingReferrer {
 }
 
 /**
- * Splits described referrers into those whose image lands in the target
- * with the digest they name, and those whose image the platform filter
- * rewrites (left out, each with why). Referrers whose image is not being
- * described (narrowed by `--target`) are kept.
+ * Splits described referrers into those that will refer to something in the
+ * target (the image as it lands, or another kept referrer of it) and those
+ * that would dangle: referrers of an image the platform filter rewrites,
+ * and referrers of those. Each left out says why. Referrers whose image is
+ * not being described (narrowed by `--target`) are kept.
  */
 export function keepAttached(items: readonly DesiredArtifact[], entry: (address: string) => Pick<ImageEntry, "pointer"> | undefined): { kept: DesiredArtifact[]; dangling: (DanglingReferrer & { pointer: string })[] } {
-  const digests = new Map(items.filter((i) => i.kind !== "referrer").map((i) => [i.address, i] as const));
-  const kept: DesiredArtifact[] = [];
-  const dangling: (DanglingReferrer & { pointer: string })[] = [];
-  for (const item of items) {
-    const image = item.kind === "referrer" && item.subjectAddress !== undefined ? digests.get(item.subjectAddress) : undefined;
-    if (image === undefined || image.digest === item.subject) {
+  const images = new Map(items.filter((i) => i.kind !== "referrer").map((i) => [i.address, i] as const));
+  const kept: DesiredArtifact[] = items.filter((i) => i.kind !== "referrer" || i.subjectAddress === undefined || !images.has(i.subjectAddress));
+  const pending = items.filter((i) => !kept.includes(i));
+  // Which digests each image brings into the target: its own, then every referrer kept so far.
+  const attached = new Map([...images].map(([address, image]) => [address, new Set([image.digest])] as const));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const item of [...pending]) {
+      const there = attached.get(item.subjectAddress ?? "");
+      if (item.subject === undefined || !there?.has(item.subject)) continue;
       kept.push(item);
-      continue;
+      there.add(item.digest);
+      pending.splice(pending.indexOf(item), 1);
+      changed = true;
     }
-    dangling.push({
-      address: item.address,
-      pointer: entry(item.address)?.pointer ?? "",
-      message: `${item.source} refers to ${item.subject}, but the platform filter rewrites ${image.source} to ${image.digest} in the target, so it would refer to nothing there; it is not copied (set \`preserveDigests: true\` to keep the image and its referrers as they are)`,
-    });
   }
-  return { kept, dangling };
+  const dangling = pending.map((item) => {
+    const image = images.get(item.subjectAddress ?? "")!;
+    const why =
+      item.subject === image.copy.sourceDigest || image.digest !== image.copy.sourceDigest
+        ? `the platform filter rewrites ${image.source} to ${image.digest} in the target, so it would refer to nothing there; it is not copied (set \`preserveDigests: true\` to keep the image and its referrers as they are)`
+        : `that will not be in the target (${image.source} lands there as ${image.digest}: carried platform-filtered, or what it refers to is left out); it is not copied`;
+    return { address: item.address, pointer: entry(item.address)?.pointer ?? "", message: `${item.source} refers to ${item.subject ?? "?"}, but ${why}` };
+  });
+  return { kept: items.filter((i) => kept.includes(i)), dangling };
 }

@@ -54,6 +54,20 @@ async function hasReferrersApi(target: ContentWriter, subject: string, options: 
 }
 
 /**
+ * True when a referrer already in `target` is also findable by its subject
+ * there: the registry has the referrers API, or the fallback index lists
+ * it. A referrer pushed but never listed (an apply stopped in between, or
+ * another tool) is then planned again, so apply lists it.
+ */
+export async function isAttached(target: ContentWriter, digest: string, subject: string, options: CallOptions = {}): Promise<boolean> {
+  if (await hasReferrersApi(target, subject, options)) return true;
+  const current = await target.resolve(referrersTag(subject as Digest), options);
+  if (current === undefined || !isIndexMediaType(current.mediaType)) return false;
+  const raw = JSON.parse((await readBytes(target, current, options)).toString("utf8")) as { manifests?: unknown };
+  return Array.isArray(raw.manifests) && (raw.manifests as Descriptor[]).some((d) => d.digest === digest);
+}
+
+/**
  * Makes a pushed referrer (`root`, already in `target`) findable by its
  * subject: nothing to do on a registry with the referrers API; otherwise
  * the fallback index tag is read, the entry appended when missing, and the

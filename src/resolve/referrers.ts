@@ -65,12 +65,39 @@ function artifactTypeOf(json: Record<string, unknown>, listed: Descriptor | unde
   return listed?.artifactType;
 }
 
+/** How deep referrers of referrers are followed (an image's SBOM, the SBOM's signature, that signature's attestation). */
+const MAX_DEPTH = 3;
+
 /**
- * Every referrer of `subject` in `repo` that the filter keeps, sorted by
- * digest then tag. Throws {@link ReferrerError} when the source's referrers
- * contradict themselves.
+ * Every referrer of `subject` in `repo` that the filter keeps, and theirs in
+ * turn (a signature of an SBOM) up to {@link MAX_DEPTH} levels, those with
+ * `subject` set to the referrer they name; sorted by digest then tag.
+ * Throws {@link ReferrerError} when the source's referrers contradict
+ * themselves.
  */
 export async function discoverReferrers(repo: SourceRepository, subject: string, options: DiscoverOptions): Promise<LockedReferrer[]> {
+  const all: LockedReferrer[] = [];
+  const seen = new Set<string>([subject]);
+  let level = [subject];
+  for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const parent of level) {
+      for (const r of await directReferrers(repo, parent, options)) {
+        if (seen.has(`${r.digest} ${r.tag ?? ""}`)) continue;
+        seen.add(`${r.digest} ${r.tag ?? ""}`);
+        all.push(depth === 0 ? r : { ...r, subject: parent });
+        if (!seen.has(r.digest)) next.push(r.digest);
+        seen.add(r.digest);
+      }
+    }
+    level = next;
+  }
+  const key = (r: LockedReferrer) => `${r.digest} ${r.tag ?? ""}`;
+  return all.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** The referrers of one subject: by the referrers list (each checked to name it), then cosign's tags. */
+async function directReferrers(repo: SourceRepository, subject: string, options: DiscoverOptions): Promise<LockedReferrer[]> {
   const call = options.signal !== undefined ? { signal: options.signal } : {};
   const types = options.filter === true ? [undefined] : [...new Set(options.filter)];
   const byDigest = new Map<string, Descriptor>();
@@ -100,6 +127,5 @@ export async function discoverReferrers(repo: SourceRepository, subject: string,
     const facts = await manifestFacts(repo, manifest, call);
     found.push({ digest: facts.digest, mediaType: facts.mediaType, size: facts.size, ...(facts.contentSize !== undefined ? { contentSize: facts.contentSize } : {}), artifactType: cosign.artifactType, tag: cosign.tag });
   }
-  const key = (r: LockedReferrer) => `${r.digest} ${r.tag ?? ""}`;
-  return found.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return found;
 }

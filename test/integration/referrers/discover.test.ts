@@ -25,10 +25,12 @@ const REPO = app.repository;
 const signature = attachedSignature(app.root, "app");
 const sbom = attachedSbom(app.root, "app");
 const classic = taggedSignature(app.root, "app");
+// A signature of the SBOM: a referrer of a referrer, found one level down.
+const sbomSignature = attachedSignature(sbom, "sbom");
 // Bad input: a fallback index of `app` that lists a signature of another image.
 const stray = attachedSignature(other.root, "other");
 
-const content = [app, other, fallbackIndex(REPO, app.root, [signature, sbom]), asImage(REPO, classic, [`${fallbackTag(app.root)}.sig`])];
+const content = [app, other, fallbackIndex(REPO, app.root, [signature, sbom]), asImage(REPO, classic, [`${fallbackTag(app.root)}.sig`]), fallbackIndex(REPO, sbom, [sbomSignature])];
 
 let registry: RunningRegistry;
 let layoutDir: TempDir;
@@ -57,6 +59,7 @@ const expected = () =>
     { digest: signature.digest, mediaType: signature.mediaType, size: signature.size, contentSize: 2 + (signature.layers[0]?.size ?? 0), artifactType: ArtifactTypes.cosignSignature },
     { digest: sbom.digest, mediaType: sbom.mediaType, size: sbom.size, contentSize: 2 + (sbom.layers[0]?.size ?? 0), artifactType: ArtifactTypes.spdx },
     { digest: classic.digest, mediaType: classic.mediaType, size: classic.size, contentSize: classic.config.size + (classic.layers[0]?.size ?? 0), artifactType: ArtifactTypes.cosignSignature, tag: `${fallbackTag(app.root)}.sig` },
+    { digest: sbomSignature.digest, mediaType: sbomSignature.mediaType, size: sbomSignature.size, contentSize: 2 + (sbomSignature.layers[0]?.size ?? 0), artifactType: ArtifactTypes.cosignSignature, subject: sbom.digest },
   ].sort((a, b) => (`${a.digest} ${a.tag ?? ""}` < `${b.digest} ${b.tag ?? ""}` ? -1 : 1));
 
 async function sources(): Promise<{ name: string; repo: SourceRepository }[]> {
@@ -68,7 +71,7 @@ async function sources(): Promise<{ name: string; repo: SourceRepository }[]> {
 }
 
 describe("referrer discovery", () => {
-  it("finds attached referrers through the fallback tag after the API's 404, and cosign's .sig tag, on a registry and in a layout", async () => {
+  it("finds attached referrers through the fallback tag after the API's 404, cosign's .sig tag, and a referrer's own referrers, on a registry and in a layout", async () => {
     for (const { name, repo } of await sources()) {
       expect(await discoverReferrers(repo, app.root.digest, { filter: true }), name).toEqual(expected());
     }
@@ -80,6 +83,7 @@ describe("referrer discovery", () => {
     for (const { name, repo } of await sources()) {
       expect((await discoverReferrers(repo, app.root.digest, { filter: [ArtifactTypes.spdx] })).map((r) => r.digest), name).toEqual([sbom.digest]);
       const sigs = await discoverReferrers(repo, app.root.digest, { filter: [ArtifactTypes.cosignSignature] });
+      // The SBOM is filtered out, so its signature is not reached.
       expect(sigs.map((r) => r.digest).sort(), name).toEqual([signature.digest, classic.digest].sort());
     }
     expect(await registry.readLog()).toContain(`/referrers/${app.root.digest}?artifactType=application/spdx%2Bjson`);

@@ -69,7 +69,8 @@ describe("referrers, registry to registry and to a layout", () => {
   it("locks every referrer of each image by digest", async () => {
     const repo = app.repository;
     await pushImages(pair.upstream, [fallbackIndex(repo, app.root, [signature, sbom]), asImage(repo, classic, [`${fallbackTag(app.root)}.sig`]), fallbackIndex(multi.repository, multi.root, [multiSignature])]);
-    await pushImages(pair.mirror, [fallbackIndex(`mke/${repo}`, app.root, [foreign])]);
+    // The mirror lists a referrer pushed by someone else, and already holds our signature's manifest, unlisted (an apply stopped in between).
+    await pushImages(pair.mirror, [fallbackIndex(`mke/${repo}`, app.root, [foreign]), asImage(`mke/${repo}`, signature, [signature.digest])]);
     ws = pair.workspace("referrers");
     ws.writeConfig(yaml(pair.upstream.host, pair.upstream.url, pair.mirror.url));
     const lock = await ws.run(["lock"]);
@@ -98,9 +99,12 @@ describe("referrers, registry to registry and to a layout", () => {
         [`bundle.sboms.referrer["${host}/${app.repository}@${sbom.digest}"]`, "disk", app.repository, "", app.root.digest, sbom.digest],
       ].sort(),
     );
+    // Every one is created, the signature too: its manifest is there, but nothing lists it by its subject yet.
     expect(referrers.every((c) => c.action === "create")).toBe(true);
-    expect(warnings.map((w) => w.severity)).toEqual(["warning"]);
-    expect(warnings[0]?.message).toContain(`${host}/${multi.repository}@${multiSignature.digest} refers to ${multi.root.digest}, but the platform filter rewrites`);
+    // Two warnings: validate's about the bundle (platforms with referrers), and the plan's naming the referrer left out.
+    expect(warnings.map((w) => w.severity)).toEqual(["warning", "warning"]);
+    expect(warnings.some((w) => w.message.startsWith("referrers name an image's exact digest"))).toBe(true);
+    expect(warnings.map((w) => w.message).join("\n")).toContain(`${host}/${multi.repository}@${multiSignature.digest} refers to ${multi.root.digest}, but the platform filter rewrites`);
   });
 
   it("applies them: byte-identical by digest and tag, the mirror's fallback index merged, the layout's written", async () => {
@@ -138,5 +142,25 @@ describe("referrers, registry to registry and to a layout", () => {
     expect(again.stdout).toContain("No changes.");
     expect(again.code).toBe(0);
     expect(await listTags(pair.mirror, `mke/${app.repository}`)).toEqual(["1.0", fallbackTag(app.root), `${fallbackTag(app.root)}.sig`].sort());
+  });
+});
+
+// Runs after the describe above, which pushed the referrers upstream.
+describe("a target whose fallback tag is not an index", () => {
+  it("apply refuses to overwrite it, naming the tag, and leaves it as it was", async () => {
+    const repo = `bad/${app.repository}`;
+    // Something else already sits on the fallback tag in the target: a plain image manifest.
+    await pushImages(pair.mirror, [asImage(repo, classic, [fallbackTag(app.root)])]);
+    const ws = pair.workspace("referrersbadtarget");
+    ws.writeConfig(
+      yaml(pair.upstream.host, pair.upstream.url, pair.mirror.url)
+        .replace("path: mke", "path: bad")
+        .replace(/ {2}sboms:[\s\S]*$/, ""),
+    );
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.code).not.toBe(0);
+    expect(apply.stderr).toContain(`${pair.mirror.host}/${repo}:${fallbackTag(app.root)} is the referrers fallback tag of ${app.root.digest}, but it holds a ${classic.mediaType} (${classic.digest}), not an image index; airgap will not overwrite it`);
+    // Nothing was lost: the tag still holds what it held.
+    expect((await inspect(pair.mirror.host, `${repo}:${fallbackTag(app.root)}`)).digest).toBe(classic.digest);
   });
 });
