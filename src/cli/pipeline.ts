@@ -172,8 +172,10 @@ export async function makePlan(
   if (items.some((i) => changesDeferred(i, observed.observed.get(i.address)))) {
     // Something taken from the lock changes: read the sources and observe again, so the plan (uploads,
     // mounts, sizes) is exactly the one a full read gives. Only the all-no-op run is cut short.
-    // (Its warnings are the ones already collected: reading the sources adds only errors, which throw.)
-    desired = (await describe(false)).state;
+    // Reading the sources can add warnings (a referrer left out of a rewritten index): say each once.
+    const full = await describe(false);
+    desired = full.state;
+    for (const p of full.problems) if (!problems.some((q) => q.message === p.message)) problems.push(p);
     items = desired.items.filter((i) => isSelected(i.address, i.registry));
     observed = await observe(items);
   }
