@@ -11,6 +11,7 @@
 //   (f) cold mirror of those N tags            airgap apply           vs skopeo sync
 //   (g) peak RSS of a no-op plan, and of copying a 1 GiB layer (--large)
 //   (h) start-up of `airgap --version` and `airgap validate`
+//   (i) in-process peak-RSS bounds of bench/*.test.ts (vitest, bench/vitest.config.ts)
 // Prints a table (airgap ÷ skopeo or ÷ ceiling, MB/s, goal met or not) and writes JSON to
 // bench/results/. The harness is TypeScript: it is compiled into dist/bench with the repo's tsc.
 // Build airgap first (`npm run build`).
@@ -351,3 +352,10 @@ mkdirSync(out, { recursive: true });
 const file = join(out, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : large ? "-large" : ""}.json`);
 writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, mode: quick ? "quick" : large ? "large" : "default", runs, datasetBytes: mb, images: images.length, tags: sizes.tags, results, rows }, null, 2)}\n`);
 process.stdout.write(`\nwrote ${file}\n`);
+
+// ---- whole-process memory bounds, moved here from the test suite (issue 10 item 6) ---------------
+// DESIGN §10: memory does not grow with blob size. bench/*.test.ts hold peak-RSS bounds for copying
+// a 1 GiB layer through the copy graph in-process and for a 512 MiB blob going through a layout and
+// a tar; they start real registries from test/harness, so they run under vitest, one at a time.
+const memory = spawnSync(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", "--config", "bench/vitest.config.ts"], { cwd: root, stdio: "inherit" });
+if (memory.status !== 0) process.exitCode = 1;

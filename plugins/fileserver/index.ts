@@ -68,5 +68,8 @@ export const plugin: ProviderPlugin<FileserverSettings> = {
   name: "fileserver",
   kinds: ["file", "chart"],
   configSchema: createRequire(import.meta.url)("./config.schema.json") as object,
-  create: (settings, context) => createFileserverProvider(settings, context),
+  create: (settings, context) => {
+    const clock = context.clock;
+    return createFileserverProvider(settings, context, { ...(clock ? { now: () => new Date(clock()) } : {}), ...(context.sleep ? { sleep: context.sleep } : {}) });
+  },
 };

@@ -317,7 +317,7 @@ export const plugin: ProviderPlugin<HarborSettings> = {
       ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
     });
     const credentials = await context.oci.credentials(settings.url, settings.credentials);
-    const api = new HarborApi({ origin: client.baseUrl, credentials, ...(settings.tls ? { tls: settings.tls } : {}) });
+    const api = new HarborApi({ origin: client.baseUrl, credentials, ...(settings.tls ? { tls: settings.tls } : {}), ...(context.sleep ? { sleep: context.sleep } : {}) });
     return new HarborProvider(settings, context, api, client, credentials?.username);
   },
 };

@@ -22,6 +22,7 @@ import { EMPTY_CONFIG, fileArtifactManifest, fileArtifactPlace } from "../oci/fi
 import { registryOf, type ArtifactCreate, type ArtifactDelete, type ArtifactUpdate, type FileChange, type FileCreate, type FileDelete, type FileUpdate, type Plan, type PlannedChange, type PrerequisiteChange } from "../plan/model.js";
 import type { Provider, WriteLock, WriteLockOptions } from "../sdk/provider.js";
 import type { ApplyEvent, ApplySummary } from "./events.js";
+import { attachReferrer } from "../referrers/fallback-index.js";
 
 /** Everything the executor needs besides the plan. */
 export interface ExecutorOptions {
@@ -294,5 +295,7 @@ async function copyArtifact(change: ArtifactCreate | ArtifactUpdate, options: Ex
   options.signal.throwIfAborted();
   // The tag last: only now does the target point at the complete image. Digest-pinned content stays untagged.
   if (change.tag !== undefined) await target.tag(result.root, change.tag, { signal: options.signal });
+  // A referrer found by its subject must be found so at the target too: the API does it, else the fallback index tag.
+  if (change.kind === "referrer" && change.subject !== undefined && change.tag === undefined) await attachReferrer(target, result.root, change.subject, { signal: options.signal });
   return result.root.digest;
 }

@@ -18,7 +18,9 @@ export function lockForBundle(lock: AirgapLock, carried: ReadonlyMap<string, Car
     const present = new Set<string>(held.content.map((d) => d.digest));
     const manifests = entry.manifests?.filter((m) => present.has(m.digest));
     const contentSize = manifests?.reduce((n, m) => n + m.size + (m.contentSize ?? 0), 0);
-    return { ...entry, digest: held.root.digest, size: held.root.size, ...(manifests ? { manifests } : {}), ...(contentSize !== undefined ? { contentSize } : {}) };
+    // Referrers name the upstream root, which the bundle no longer holds: said so, so the far side does not copy them dangling.
+    const referrers = entry.referrers?.map((r) => ({ ...r, subject: r.subject ?? entry.digest }));
+    return { ...entry, digest: held.root.digest, size: held.root.size, ...(manifests ? { manifests } : {}), ...(contentSize !== undefined ? { contentSize } : {}), ...(referrers ? { referrers } : {}) };
   });
   return { ...lock, images };
 }

@@ -57,7 +57,7 @@ export async function bundleContents(
       continue;
     }
     const whole = w.preserveDigests || w.platforms === undefined;
-    images.push({ name, reader: repository.reader, root, preserveDigests: whole, ...(!whole && w.platforms ? { platforms: w.platforms } : {}) });
+    images.push({ name, reader: repository.reader, root, preserveDigests: whole, ...(!whole && w.platforms ? { platforms: w.platforms } : {}), ...(w.first.kind === "referrer" ? { referrer: true } : {}) });
   }
   return { images, problems };
 }

@@ -32,7 +32,16 @@ export interface BundleImage {
   readonly root: Descriptor;
   readonly platforms?: readonly Platform[];
   readonly preserveDigests: boolean;
+  /**
+   * A referrer (signature, SBOM): listed in index.json under
+   * {@link REFERRER_NAME_ANNOTATION}, not as an image name, so containerd
+   * does not import (and try to unpack) it; `plan --from` finds it by digest.
+   */
+  readonly referrer?: boolean;
 }
+
+/** Names a referrer in index.json without making it an image name for containerd. */
+export const REFERRER_NAME_ANNOTATION = "dev.airgap.referrer.name";
 
 /** Options for writing. */
 export interface WriteBundleOptions {
@@ -52,8 +61,10 @@ export interface WriteBundleOptions {
 
 /** What was written. */
 export interface WriteBundleResult extends WriteLayoutTarResult {
-  /** index.json entries: name → root descriptor in the bundle. */
+  /** index.json image entries: name → root descriptor in the bundle. */
   readonly images: ReadonlyMap<string, Descriptor>;
+  /** Referrers carried (listed under {@link REFERRER_NAME_ANNOTATION}). */
+  readonly referrers: number;
   /** Distinct blobs left out by `exclude` (listed in the bundle's {@link LEFT_OUT_FILE}). */
   readonly excluded: number;
 }
@@ -83,6 +94,7 @@ export async function writeBundle(
 
   const blobs = new Map<string, { descriptor: Descriptor; reader?: ContentReader; bytes?: Buffer; open?: (options: { readonly signal?: AbortSignal }) => Promise<Readable> | Readable }>();
   const roots = new Map<string, Descriptor>();
+  const referrers = new Set(images.filter((i) => i.referrer === true).map((i) => i.name));
   const carried = new Map<string, CarriedImage>();
   // What `exclude` left out, recorded in the bundle so that the far side can tell it from damage.
   const leftOut = new Set<string>();
@@ -126,6 +138,7 @@ export async function writeBundle(
     manifests: [...roots.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .flatMap(([name, root]): Descriptor[] => {
+        if (referrers.has(name)) return [{ ...root, annotations: { ...(root.annotations ?? {}), [REFERRER_NAME_ANNOTATION]: name } }];
         const twin = twins.get(name);
         const original = { ...root, annotations: { ...(root.annotations ?? {}), [Annotation.RefName]: name, [Annotation.ContainerdImageName]: name } };
         // containerd would import the twin under the same name and then lose its content to garbage
@@ -157,7 +170,8 @@ export async function writeBundle(
     },
     { ...call, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
   );
-  return { ...result, images: roots, excluded: leftOut.size };
+  const named = new Map([...roots].filter(([name]) => !referrers.has(name)));
+  return { ...result, images: named, referrers: referrers.size, excluded: leftOut.size };
 }
 
 /** containerd's name for a twin: the tag with `-oci` appended (`nginx:1.25-oci`), or `repo:oci-<digest prefix>` for digest-pinned images. */

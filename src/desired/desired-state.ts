@@ -15,9 +15,12 @@ import { formatAddress } from "../plan/address.js";
 import type { DesiredArtifact, DesiredFile, DesiredItem } from "../plan/diff.js";
 import { chartAsFile } from "./chart-files.js";
 import { LockIndex } from "../lock/lookup.js";
-import type { AirgapLock, LockedManifest } from "../lock/model.js";
+import type { AirgapLock, LockedChildManifest, LockedImage, LockedManifest } from "../lock/model.js";
+import { isIndexMediaType } from "../core/media-types.js";
 import type { SourceOpener } from "../sources/opener.js";
 import { chartDownloadCredentials } from "../sources/helm-index.js";
+import { keepAttached, referrerContent } from "../referrers/desired.js";
+import { imgpkgContent } from "../referrers/imgpkg.js";
 
 /** Where one change's content comes from. */
 export interface ContentSource {
@@ -64,7 +67,7 @@ export interface DesiredState {
 /** One image or chart a bundle wants in its target, before its target digest is known. */
 export interface DesiredContent {
   readonly bundle: NormalizedBundle;
-  readonly kind: "image" | "chart";
+  readonly kind: "image" | "chart" | "referrer";
   readonly pointer: string;
   readonly address: string;
   readonly upstream: ImageReference;
@@ -76,6 +79,16 @@ export interface DesiredContent {
   readonly platforms?: readonly Platform[];
   readonly preserveDigests: boolean;
   readonly label: string;
+  /** For referrers: the image digest it refers to, and that image's address. */
+  readonly subject?: string;
+  readonly subjectAddress?: string;
+  /** For an image an imgpkg bundle brings along: that bundle's reference. */
+  readonly relocatedWith?: string;
+}
+
+/** What the cluster pulls by name: images and charts, without referrers and imgpkg-relocated images (they travel with their image or bundle). */
+export function withoutReferrers(content: readonly DesiredContent[]): (DesiredContent & { readonly kind: "image" | "chart" })[] {
+  return content.flatMap((c) => (c.kind === "referrer" || c.relocatedWith !== undefined ? [] : [{ ...c, kind: c.kind }]));
 }
 
 function parsed(ref: string): ImageReference {
@@ -101,6 +114,12 @@ export async function desiredState(
     readonly needed?: (content: DesiredContent) => boolean;
     /** The bundle that `opener` reads only (`plan --from`): what it lacks is damage, not something to lock again. */
     readonly bundlePath?: string;
+    /**
+     * Entries that may be taken from the lock without reading the source
+     * (see {@link deferredArtifact}); the caller describes those that turn
+     * out to change. Default: none.
+     */
+    readonly deferLocked?: (content: DesiredContent) => boolean;
   } = {},
 ): Promise<DesiredState> {
   const { content: all, files, problems, prune } = desiredContent(config, lock);
@@ -111,6 +130,10 @@ export async function desiredState(
   const isFileserver = (registry: string | undefined) => registry !== undefined && config.registries.get(registry)?.provider === "fileserver";
   const chartFiles: { item: DesiredFile; source: FileSource }[] = [];
   const items = options.describe === false ? [] : await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredArtifact | undefined> => {
+    if (options.deferLocked?.(p) && !(p.kind === "chart" && isFileserver(p.bundle.registry))) {
+      const deferred = deferredArtifact(p);
+      if (deferred !== undefined) return deferred;
+    }
     let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
     let root: Descriptor | undefined = p.locked ? { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size } : undefined;
     try {
@@ -128,6 +151,7 @@ export async function desiredState(
         registry: p.bundle.registry!,
         repository: p.targetRepository,
         ...(p.tag !== undefined ? { tag: p.tag } : {}),
+        ...(p.subject !== undefined ? { subject: p.subject, subjectAddress: p.subjectAddress } : {}),
         source: p.label,
         digest: described.root.digest,
         content: described.content.map((d) => ({ digest: d.digest, size: d.size, mediaType: d.mediaType })),
@@ -151,8 +175,49 @@ export async function desiredState(
     }
   });
   const sources = new Map(all.map((p) => [p.address, p.source] as const));
+  const { kept, dangling } = keepAttached(items.filter((i): i is DesiredArtifact => i !== undefined), (address) => all.find((p) => p.address === address));
+  for (const d of dangling) problems.push({ pointer: d.pointer, severity: "warning", message: d.message });
   const fileSources = new Map([...files, ...chartFiles].map((f) => [f.item.address, f.source] as const));
-  return { items: [...items.filter((i): i is DesiredArtifact => i !== undefined), ...files.map((f) => f.item), ...chartFiles.map((f) => f.item)], sources, fileSources, prune, problems };
+  return { items: [...kept, ...files.map((f) => f.item), ...chartFiles.map((f) => f.item)], sources, fileSources, prune, problems };
+}
+
+/**
+ * A locked entry whose target digest is its locked digest (the whole image
+ * is copied, or its root is a single manifest), from the lock alone: no
+ * source request. Its content lists only the manifests the lock records and
+ * its size is the lock's sum, so it is `deferred`: good for deciding that
+ * nothing changes (a locked no-op asks the source nothing, issue 14), never
+ * for planning a write; the caller describes the ones that change.
+ * Undefined when the lock cannot say (an index filtered to some platforms
+ * gets a new digest that only its bytes give).
+ */
+function deferredArtifact(p: DesiredContent): DesiredArtifact | undefined {
+  const locked = p.locked as (LockedManifest & { readonly manifests?: readonly LockedChildManifest[] }) | undefined;
+  if (locked === undefined || p.bundle.registry === undefined) return undefined;
+  if (!p.preserveDigests && p.platforms !== undefined && isIndexMediaType(locked.mediaType)) return undefined;
+  const content = [
+    { digest: locked.digest, size: locked.size, mediaType: locked.mediaType },
+    ...(locked.manifests ?? []).map((m) => ({ digest: m.digest, size: m.size, mediaType: m.mediaType })),
+  ];
+  return {
+    address: p.address,
+    kind: p.kind,
+    registry: p.bundle.registry,
+    repository: p.targetRepository,
+    ...(p.tag !== undefined ? { tag: p.tag } : {}),
+    source: p.label,
+    digest: locked.digest,
+    content,
+    size: locked.size + (locked.contentSize ?? 0),
+    deferred: true,
+    copy: {
+      sourceDigest: locked.digest,
+      sourceMediaType: locked.mediaType,
+      sourceSize: locked.size,
+      ...(p.platforms && !p.preserveDigests ? { platforms: p.platforms.map(formatPlatform) } : {}),
+      preserveDigests: p.preserveDigests,
+    },
+  };
 }
 
 /**
@@ -191,15 +256,22 @@ export function desiredContent(config: NormalizedConfig, lock: AirgapLock): { co
     }
     if (bundle.registry === undefined) continue;
     const repositories = new Map<string, "image" | "chart">();
-    const add = (entry: ImageEntry, image: { readonly ref: string } & LockedManifest) => {
+    const add = (entry: ImageEntry, image: LockedImage) => {
       const upstream = parsed(image.ref);
       const repository = targetRepository(upstream, bundle.path, bundle.naming, entry.as);
       repositories.set(repository, "image");
+      const address = formatAddress({ scope: "bundle", name: bundle.name, kind: "image", key: image.ref });
+      // What refers to the image lands beside it, in the same repository, read from the same source.
+      for (const r of referrerContent(bundle, image, upstream, address)) {
+        pending.push({ bundle, pointer: entry.pointer, source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: entry.origin }, targetRepository: repository, ...r });
+      }
+      // An imgpkg bundle brings the images of its ImagesLock into its own repository.
+      for (const i of imgpkgContent(config, bundle, image, entry.origin, upstream.registry)) pending.push({ bundle, pointer: entry.pointer, targetRepository: repository, ...i });
       pending.push({
         bundle,
         kind: "image",
         pointer: entry.pointer,
-        address: formatAddress({ scope: "bundle", name: bundle.name, kind: "image", key: image.ref }),
+        address,
         upstream,
         locked: image,
         source: { name: { registry: upstream.registry, repository: upstream.repository }, origin: entry.origin },

@@ -31,6 +31,7 @@ import {
   type LockedFile,
   type LockedImageEntry,
   type LockedManifest,
+  type LockedReferrer,
 } from "./model.js";
 import { canonicalTagFilter, type CanonicalTagFilter } from "../config/tag-filter.js";
 
@@ -45,7 +46,22 @@ function imageFields(entry: LockedImageEntry): LockedImageEntry {
     ...head,
     ...manifestFields(entry),
     ...(entry.manifests !== undefined ? { manifests: entry.manifests.map((m): LockedChildManifest => ({ ...(m.platform !== undefined ? { platform: m.platform } : {}), ...manifestFields(m) })) } : {}),
+    ...(entry.referrers !== undefined ? { referrers: sortReferrers(entry.referrers).map(referrerFields) } : {}),
+    ...(entry.imgpkgImages !== undefined
+      ? { imgpkgImages: entry.imgpkgImages.map((m) => ({ ref: m.ref, ...manifestFields(m), ...(m.manifests !== undefined ? { manifests: m.manifests.map((c): LockedChildManifest => ({ ...(c.platform !== undefined ? { platform: c.platform } : {}), ...manifestFields(c) })) } : {}) })) }
+      : {}),
+    ...(entry.referrerTypes !== undefined ? { referrerTypes: [...entry.referrerTypes].sort() } : {}),
   };
+}
+
+function referrerFields(r: LockedReferrer): LockedReferrer {
+  return { ...manifestFields(r), ...(r.artifactType !== undefined ? { artifactType: r.artifactType } : {}), ...(r.tag !== undefined ? { tag: r.tag } : {}), ...(r.subject !== undefined ? { subject: r.subject } : {}) };
+}
+
+/** Referrers in a fixed order: by digest, then cosign tag. */
+function sortReferrers(list: readonly LockedReferrer[]): LockedReferrer[] {
+  const key = (r: LockedReferrer) => `${r.digest} ${r.tag ?? ""}`;
+  return [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 function chartFields(entry: LockedChart): LockedChart {
@@ -180,7 +196,7 @@ function imageOf(c: ShapeChecker, value: unknown, where: string): LockedImageEnt
     const selected = c.array(o["selected"], `${where}.selected`).map((t, i) => (typeof t === "string" && t !== "" ? t : c.fail(`${where}.selected[${i}]`, "must be a tag")));
     return { ...head, filter: filterOf(c, o["filter"], `${where}.filter`), selected };
   }
-  c.known(o, ["ref", "source", ...MANIFEST_KEYS, "manifests"], where);
+  c.known(o, ["ref", "source", ...MANIFEST_KEYS, "manifests", "referrers", "referrerTypes", "imgpkgImages"], where);
   const manifests =
     o["manifests"] === undefined
       ? undefined
@@ -191,7 +207,39 @@ function imageOf(c: ShapeChecker, value: unknown, where: string): LockedImageEnt
           const platform = c.optionalString(child, "platform", at);
           return { ...(platform !== undefined ? { platform } : {}), ...manifestOf(c, child, at) };
         });
-  return { ...head, ...manifestOf(c, o, where), ...(manifests !== undefined ? { manifests } : {}) };
+  const referrers =
+    o["referrers"] === undefined
+      ? undefined
+      : c.array(o["referrers"], `${where}.referrers`).map((r, i): LockedReferrer => {
+          const at = `${where}.referrers[${i}]`;
+          const entry = c.object(r, at);
+          c.known(entry, [...MANIFEST_KEYS, "artifactType", "tag", "subject"], at);
+          const artifactType = c.optionalString(entry, "artifactType", at);
+          const tag = c.optionalString(entry, "tag", at);
+          const subject = entry["subject"] === undefined ? undefined : c.digest(entry, "subject", at);
+          return { ...manifestOf(c, entry, at), ...(artifactType !== undefined ? { artifactType } : {}), ...(tag !== undefined ? { tag } : {}), ...(subject !== undefined ? { subject } : {}) };
+        });
+  const imgpkgImages =
+    o["imgpkgImages"] === undefined
+      ? undefined
+      : c.array(o["imgpkgImages"], `${where}.imgpkgImages`).map((m, i) => {
+          const at = `${where}.imgpkgImages[${i}]`;
+          const entry = c.object(m, at);
+          c.known(entry, ["ref", ...MANIFEST_KEYS, "manifests"], at);
+          const children =
+            entry["manifests"] === undefined
+              ? undefined
+              : c.array(entry["manifests"], `${at}.manifests`).map((x, j): LockedChildManifest => {
+                  const child = c.object(x, `${at}.manifests[${j}]`);
+                  c.known(child, ["platform", ...MANIFEST_KEYS], `${at}.manifests[${j}]`);
+                  const platform = c.optionalString(child, "platform", `${at}.manifests[${j}]`);
+                  return { ...(platform !== undefined ? { platform } : {}), ...manifestOf(c, child, `${at}.manifests[${j}]`) };
+                });
+          return { ref: c.string(entry, "ref", at), ...manifestOf(c, entry, at), ...(children !== undefined ? { manifests: children } : {}) };
+        });
+  const referrerTypes =
+    o["referrerTypes"] === undefined ? undefined : c.array(o["referrerTypes"], `${where}.referrerTypes`).map((t, i) => (typeof t === "string" && t !== "" ? t : c.fail(`${where}.referrerTypes[${i}]`, "must be an artifact type")));
+  return { ...head, ...manifestOf(c, o, where), ...(manifests !== undefined ? { manifests } : {}), ...(referrers !== undefined ? { referrers } : {}), ...(referrerTypes !== undefined ? { referrerTypes } : {}), ...(imgpkgImages !== undefined ? { imgpkgImages } : {}) };
 }
 
 function chartOf(c: ShapeChecker, value: unknown, where: string): LockedChart {

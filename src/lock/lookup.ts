@@ -7,6 +7,7 @@
 import type { ChartEntry, FileEntry, ImageEntry, NormalizedConfig } from "../config/normalize.js";
 import { formatReference } from "../core/reference.js";
 import { chartKey, fileKey, imageKey, imageSelectionKey, concreteReference, ociChartRef } from "./keys.js";
+import { bundleReferrers, lockCovers } from "./referrer-filter.js";
 import { chartEntryKey, concreteImageKey, fileEntryKey, imageEntryKey, isTagSelection, type AirgapLock, type LockedChart, type LockedFile, type LockedImage, type LockedImageEntry } from "./model.js";
 
 /** The concrete images an entry stands for (one, or a filter's selection), or why the lock cannot say. */
@@ -100,9 +101,15 @@ export function compareLock(config: NormalizedConfig, lock: AirgapLock): LockCom
   const index = new LockIndex(lock);
   const missing: LockGap[] = [];
   for (const bundle of config.bundles) {
+    const wish = bundleReferrers(bundle);
     for (const entry of bundle.images) {
       const found = index.imagesFor(entry);
       if (!found.found) missing.push({ pointer: entry.pointer, subject: formatReference(entry.reference), reason: found.reason });
+      else if (wish !== false) {
+        for (const image of found.images) {
+          if (!lockCovers(image, wish)) missing.push({ pointer: entry.pointer, subject: image.ref, reason: `airgap.lock does not record the referrers of ${image.ref} that bundle ${bundle.name} asks for` });
+        }
+      }
     }
     for (const entry of bundle.charts) {
       if (index.chartFor(entry) === undefined) {

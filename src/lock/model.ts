@@ -39,6 +39,33 @@ export interface LockedChildManifest extends LockedManifest {
   readonly platform?: string;
 }
 
+/**
+ * An artifact that refers to a locked image (a signature, an SBOM, an
+ * attestation), found when a bundle asks for `referrers`: through the
+ * referrers API or its `sha256-<hex>` fallback tag (it then names the image
+ * in its `subject`), or under one of cosign's `sha256-<hex>.sig|.att|.sbom`
+ * tags (`tag` set; cosign's manifests carry no `subject`).
+ */
+export interface LockedReferrer extends LockedManifest {
+  /** The artifact type the referrers list gives it (for cosign tags: the cosign type its suffix stands for). */
+  readonly artifactType?: string;
+  /** The cosign tag it is found under; absent for referrers found by `subject`. */
+  readonly tag?: string;
+  /**
+   * The digest it refers to when that is not the image's locked root: in a
+   * bundle's lock, for an image the bundle carries platform-filtered (its
+   * root rewritten), so the far side knows the referrer would dangle.
+   */
+  readonly subject?: string;
+}
+
+/** An image an imgpkg bundle's ImagesLock names (by digest). */
+export interface LockedImgpkgImage extends LockedManifest {
+  /** `registry/repository@sha256:…`, normalised. */
+  readonly ref: string;
+  readonly manifests?: readonly LockedChildManifest[];
+}
+
 /** A concrete image: one reference (tag and/or digest) resolved to its root manifest. */
 export interface LockedImage extends LockedManifest {
   /** The normalised upstream reference, `registry/repository:tag` (`@digest` when pinned). */
@@ -47,6 +74,16 @@ export interface LockedImage extends LockedManifest {
   readonly source?: string;
   /** For an index: its entries in index order. */
   readonly manifests?: readonly LockedChildManifest[];
+  /** What refers to the root (sorted by digest); present only when a bundle asks for referrers, empty when there are none. */
+  readonly referrers?: readonly LockedReferrer[];
+  /**
+   * For an imgpkg bundle (config label `dev.carvel.imgpkg.bundle`): every
+   * image its `.imgpkg/images.yml` names, resolved by digest; they are
+   * relocated into the bundle's target repository with it.
+   */
+  readonly imgpkgImages?: readonly LockedImgpkgImage[];
+  /** The artifact types `referrers` were looked up for (sorted); absent when all were. A changed wish is looked up again. */
+  readonly referrerTypes?: readonly string[];
 }
 
 /** What a tag filter selected: the concrete `ref:tag` entries are {@link LockedImage}s of their own. */

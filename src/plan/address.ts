@@ -5,7 +5,7 @@
  */
 
 /** What kind of thing an address names. */
-export type AddressKind = "image" | "chart" | "file" | "prerequisite" | "output";
+export type AddressKind = "image" | "chart" | "referrer" | "file" | "prerequisite" | "output";
 
 /** The parts of an address. */
 export interface ParsedAddress {
@@ -18,7 +18,7 @@ export interface ParsedAddress {
   readonly key: string;
 }
 
-const ADDRESS = /^(bundle|registry|cluster)(?:\.([A-Za-z0-9][A-Za-z0-9_-]*))?\.(image|chart|file|prerequisite|output)\["((?:[^"\\]|\\.)*)"\]$/;
+const ADDRESS = /^(bundle|registry|cluster)(?:\.([A-Za-z0-9][A-Za-z0-9_-]*))?\.(image|chart|referrer|file|prerequisite|output)\["((?:[^"\\]|\\.)*)"\]$/;
 
 /** Formats an address; the key is JSON-quoted so any reference or path fits. */
 export function formatAddress(address: ParsedAddress): string {

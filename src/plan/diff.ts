@@ -25,6 +25,7 @@ import {
   type PlanSummary,
   type PrerequisiteChange,
 } from "./model.js";
+import { cosignSubject, fallbackTagSubject } from "../core/referrer-tags.js";
 
 /** An OCI artifact that should exist in a target. */
 export interface DesiredArtifact {
@@ -36,12 +37,22 @@ export interface DesiredArtifact {
   readonly tag?: string;
   /** For referrers: the manifest it refers to. */
   readonly subject?: string;
+  /** For referrers: the address of the image it refers to (not carried into the plan). */
+  readonly subjectAddress?: string;
   readonly source: string;
   /** Digest the target must end up with (after any platform filtering). */
   readonly digest: string;
   /** Every distinct manifest and blob under the root, root included. */
   readonly content: readonly BlobRef[];
   readonly copy: CopySpec;
+  /** Bytes of the whole artifact when `content` does not list them all (a deferred artifact). */
+  readonly size?: number;
+  /**
+   * Taken from the lock without reading the source: `content` lists only
+   * manifests. Enough to find it up to date; planning a write from it is a
+   * bug (the caller describes it first), and diff refuses to.
+   */
+  readonly deferred?: true;
 }
 
 /** A file that should exist in a target. */
@@ -214,6 +225,9 @@ export function diff(input: DiffInput): Plan {
       continue;
     }
     if (keep.places.has(`${c.registry}|${c.repository}|${c.tag}`)) continue;
+    // A referrers fallback tag or cosign tag travels with its subject: kept while the subject is wanted.
+    const subject = cosignSubject(c.tag) ?? fallbackTagSubject(c.tag);
+    if (subject !== undefined && keep.manifests.has(`${c.registry}|${c.repository}|${subject}`)) continue;
     // Registries delete manifests by digest, taking every tag on it: never delete what any desired artifact is or contains.
     if (keep.manifests.has(`${c.registry}|${c.repository}|${c.digest}`)) continue;
     changes.push({ address: c.address, kind: c.kind, action: "delete", registry: c.registry, repository: c.repository, tag: c.tag, before: c.digest, reason: "not desired (prune)" });
@@ -238,9 +252,10 @@ function artifactChange(item: DesiredArtifact, before: string | undefined, uploa
     ...(item.subject !== undefined ? { subject: item.subject } : {}),
     source: item.source,
     after: item.digest,
-    size: item.content.reduce((n, b) => n + b.size, 0),
+    size: item.size ?? item.content.reduce((n, b) => n + b.size, 0),
   };
   if (before === item.digest) return { ...place, action: "no-op", before, reason: "up to date" };
+  if (item.deferred) throw new Error(`internal error: ${item.address} changes but was not read from its source`);
   const { uploads, mounts } = uploadsOf(item);
   const write = { ...place, uploads, ...(mounts.length > 0 ? { mounts } : {}), transfer: uploads.reduce((n, b) => n + b.size, 0), copy: item.copy };
   return before === undefined ? { ...write, action: "create", reason: "not in the target" } : { ...write, action: "update", before, reason: "tag points at another digest" };

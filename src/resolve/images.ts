@@ -15,11 +15,19 @@ import { formatReference, type ImageReference } from "../core/reference.js";
 import { describePlatform, platformMatches } from "../oci/copy/platform-match.js";
 import type { ResolveContext } from "./context.js";
 import { concreteReference, imageKey, imageSelectionKey, originSource } from "../lock/keys.js";
-import { isTagSelection, type LockedImage, type LockedTagSelection } from "../lock/model.js";
+import { isTagSelection, type LockedImage, type LockedImgpkgImage, type LockedTagSelection } from "../lock/model.js";
 import { manifestFacts } from "./manifest-facts.js";
-import type { SourceRepository } from "../sources/source-repository.js";
+import type { SourceManifest, SourceRepository } from "../sources/source-repository.js";
+import { imagesLockOf, IMAGES_LOCK_PATH, isImgpkgBundle, lockedDigest } from "./imgpkg.js";
+import { parseReference } from "../core/reference.js";
+import { ResolveError } from "../sources/errors.js";
 import { canonicalTagFilter, describeTagFilter, selectTags } from "../config/tag-filter.js";
 import { sortNewestFirst } from "../config/version-order.js";
+import { discoverReferrers } from "./referrers.js";
+import { mergeFilters, type ReferrerFilter } from "../lock/referrer-filter.js";
+
+/** What referrers an entry's bundle asks for (false: none). */
+export type ReferrerWish = (entry: ImageEntry) => ReferrerFilter | false;
 
 /** What image resolution produced. */
 export interface ImageResolution {
@@ -126,10 +134,32 @@ async function resolveFresh(ctx: ResolveContext, unit: ConcreteUnit, ref: string
   }
   const facts = await manifestFacts(repo, root, ctx.call);
   const source = originSource(unit.origin);
-  return { ref, ...(source !== undefined ? { source } : {}), ...facts };
+  const imgpkgImages = await imgpkgImagesOf(ctx, unit, repo, root, ref);
+  return { ref, ...(source !== undefined ? { source } : {}), ...facts, ...(imgpkgImages !== undefined ? { imgpkgImages } : {}) };
 }
 
-async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit): Promise<LockedImage | undefined> {
+/** For an imgpkg bundle, every image of its ImagesLock resolved by digest (imgpkg.ts); a missing one is a problem naming it. */
+async function imgpkgImagesOf(ctx: ResolveContext, unit: ConcreteUnit, repo: SourceRepository, root: SourceManifest, ref: string): Promise<LockedImgpkgImage[] | undefined> {
+  if (!(await isImgpkgBundle(repo, root, ctx.call))) return undefined;
+  const found: LockedImgpkgImage[] = [];
+  for (const { image } of await imagesLockOf(repo, root, ctx.call)) {
+    const parsed = parseReference(image);
+    if (!parsed.ok) throw new ResolveError("SOURCE_INVALID", `imgpkg bundle ${ref}: ${IMAGES_LOCK_PATH} names ${image}, which is not an image reference: ${parsed.reason}`);
+    const name = formatReference(parsed.reference);
+    // Read like the bundle when it lives in the same registry (its source settings); elsewhere with the defaults.
+    const origin: ContentOrigin = parsed.reference.registry === unit.reference.registry ? unit.origin : { type: "registry" };
+    const source = await ctx.open(parsed.reference, origin);
+    const manifest = await source.getManifest(lockedDigest(image), ctx.call);
+    if (manifest === undefined) {
+      ctx.report(pointers(unit.entries), "digest-not-found", ref, `imgpkg bundle ${ref} lists ${name} in ${IMAGES_LOCK_PATH}, which ${where(origin, source)} does not have; the bundle cannot be relocated without it`);
+      continue;
+    }
+    found.push({ ref: name, ...(await manifestFacts(source, manifest, ctx.call)) });
+  }
+  return found;
+}
+
+async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit, wish: ReferrerWish): Promise<LockedImage | undefined> {
   const ref = formatReference(unit.reference);
   const refresh = ctx.refresh.image(unit.reference);
   const previous = ctx.lockedImages.get(unit.key);
@@ -137,13 +167,31 @@ async function resolveConcrete(ctx: ResolveContext, unit: ConcreteUnit): Promise
   if (locked !== undefined && !refresh) {
     await ctx.attempt(pointers(unit.entries), ref, () => verifyLocked(ctx, unit, locked));
     checkPlatforms(ctx, unit, locked);
-    return locked;
+    return withReferrers(ctx, unit, locked, false, wish);
   }
   const fresh = await ctx.attempt(pointers(unit.entries), ref, () => resolveFresh(ctx, unit, ref));
   // A failed refresh keeps what was locked (the problem says why); plan never sees a half-resolved entry.
   const result = fresh ?? locked;
   if (result !== undefined) checkPlatforms(ctx, unit, result);
-  return result;
+  return result === undefined ? undefined : withReferrers(ctx, unit, result, fresh !== undefined, wish);
+}
+
+/**
+ * The image with the referrers its bundles ask for: those already locked
+ * when the wish is unchanged and nothing is refreshed, else found again at
+ * the source (discover.ts); without the field when no bundle asks.
+ */
+async function withReferrers(ctx: ResolveContext, unit: ConcreteUnit, image: LockedImage, refreshed: boolean, wish: ReferrerWish): Promise<LockedImage> {
+  const { referrers: _r, referrerTypes: _t, ...bare } = image;
+  const filter = mergeFilters(unit.entries.map(wish));
+  if (filter === undefined) return bare;
+  const types = filter === true ? undefined : filter;
+  const sameWish = JSON.stringify(image.referrerTypes ?? null) === JSON.stringify(types ?? null);
+  if (image.referrers !== undefined && sameWish && !refreshed) return image;
+  const found = await ctx.attempt(pointers(unit.entries), image.ref, async () => discoverReferrers(await ctx.open(unit.reference, unit.origin), image.digest, { filter, ...ctx.call }));
+  // A failed look-up is a problem (lock refuses to write); what was locked stays meanwhile.
+  if (found === undefined) return image;
+  return { ...bare, referrers: found, ...(types !== undefined ? { referrerTypes: types } : {}) };
 }
 
 async function resolveFilter(ctx: ResolveContext, unit: FilterUnit, filterEntry: ImageEntry): Promise<LockedTagSelection | undefined> {
@@ -186,7 +234,7 @@ function addConcrete(units: Map<string, ConcreteUnit>, ctx: ResolveContext, refe
 }
 
 /** Resolves every image entry (see the module comment); problems go to the context. */
-export async function resolveImages(ctx: ResolveContext, entries: readonly ImageEntry[]): Promise<ImageResolution> {
+export async function resolveImages(ctx: ResolveContext, entries: readonly ImageEntry[], wish: ReferrerWish = () => false): Promise<ImageResolution> {
   const filters = new Map<string, FilterUnit>();
   const concrete = new Map<string, ConcreteUnit>();
   for (const entry of entries) {
@@ -208,6 +256,6 @@ export async function resolveImages(ctx: ResolveContext, entries: readonly Image
     return [s];
   });
 
-  const images = await Promise.all([...concrete.values()].map((unit) => resolveConcrete(ctx, unit)));
+  const images = await Promise.all([...concrete.values()].map((unit) => resolveConcrete(ctx, unit, wish)));
   return { images: images.filter((i): i is LockedImage => i !== undefined), selections };
 }

@@ -3,12 +3,16 @@
  * through sources/ to what its source holds (digests, sizes, sha256), as the
  * data of airgap.lock (lock/). Expected failures are collected as problems
  * across all entries; only aborts and bugs throw.
+ *
+ * Pipeline: config → sources → (resolve) → lock → desired/observe → diff → plan → apply.
+ * The step between sources and the lock: run by `airgap lock` and when a plan needs a fresh lock.
  */
 import type { NormalizedConfig } from "../config/normalize.js";
 import { resolveCharts } from "./charts.js";
 import { ResolveContext, type ResolveContextInit } from "./context.js";
 import { resolveFiles } from "./files.js";
 import { resolveImages } from "./images.js";
+import { bundleReferrers } from "../lock/referrer-filter.js";
 import { sameLockContent } from "../lock/file.js";
 import { LOCK_VERSION, sortLock, type AirgapLock } from "../lock/model.js";
 import { sortProblems, type ResolveProblem } from "./problems.js";
@@ -40,7 +44,10 @@ export async function resolveDesired(config: NormalizedConfig, deps: ResolveDeps
   const images = config.bundles.flatMap((b) => b.images);
   const charts = config.bundles.flatMap((b) => b.charts);
   const files = config.bundles.flatMap((b) => b.files);
-  const [resolvedImages, resolvedCharts, resolvedFiles] = await Promise.all([resolveImages(ctx, images), resolveCharts(ctx, charts), resolveFiles(ctx, config.baseDir, files)]);
+  const [resolvedImages, resolvedCharts, resolvedFiles] = await Promise.all([resolveImages(ctx, images, (entry) => {
+    const bundle = config.bundles.find((b) => b.name === entry.bundle);
+    return bundle !== undefined ? bundleReferrers(bundle) : false;
+  }), resolveCharts(ctx, charts), resolveFiles(ctx, config.baseDir, files)]);
   for (const selector of ctx.refresh.unmatched()) {
     ctx.report([], "refresh-unmatched", selector, `--update ${selector}: no image, chart or file of the configuration matches it`);
   }

@@ -86,8 +86,13 @@ export interface ProviderContext {
   readonly baseDir: string;
   readonly logger: Logger;
   readonly oci: OciToolkit;
-  /** Milliseconds since the epoch, for expiry decisions (token refresh); tests inject one. Default `Date.now`. */
+  /** Milliseconds since the epoch, for expiry decisions (token refresh) and timestamps; tests inject one. Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * How a provider waits between retries of its own API calls (rejecting when
+   * `signal` aborts); tests inject one that waits no real time. Default real timers.
+   */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** A target object the core asks about. */

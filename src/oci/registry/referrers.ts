@@ -24,6 +24,12 @@ export interface ReferrersResult {
   readonly source: "api" | "tag-schema";
   /** True when the artifactType filter was applied (by the registry, or here for the tag schema). */
   readonly filtered: boolean;
+  /**
+   * The fallback tag exists but holds something other than an image index
+   * (the spec then says "no referrers"; callers decide whether that is an
+   * error): what it holds.
+   */
+  readonly notAnIndex?: Descriptor;
 }
 
 /** Options of {@link listReferrers}. */
@@ -87,9 +93,10 @@ export async function listReferrers(conn: RegistryConnection, repository: string
 async function fromTagSchema(conn: RegistryConnection, repository: string, subject: Digest, options: ReferrersOptions): Promise<ReferrersResult> {
   const tag = referrersTag(subject);
   const got = await getManifest(conn, repository, tag, options);
-  if (!got.found || !isIndexMediaType(got.manifest.descriptor.mediaType)) {
-    // spec: a 404 API and no valid index under the tag means no referrers.
-    return { descriptors: [], source: "tag-schema", filtered: options.artifactType !== undefined };
+  if (!got.found) return { descriptors: [], source: "tag-schema", filtered: options.artifactType !== undefined };
+  if (!isIndexMediaType(got.manifest.descriptor.mediaType)) {
+    // spec: a 404 API and no valid index under the tag means no referrers; the caller hears what is there instead.
+    return { descriptors: [], source: "tag-schema", filtered: options.artifactType !== undefined, notAnIndex: got.manifest.descriptor };
   }
   let all: Descriptor[];
   try {

@@ -19,7 +19,7 @@ import { buildClusterModel, planOutputFiles, readCurrentOutputs, renderClusterOu
 import { loadConfig } from "../../../src/config/load.js";
 import { normalizeConfig } from "../../../src/config/normalize.js";
 import { createProviderCatalog } from "../../../src/providers/catalog.js";
-import { desiredContent } from "../../../src/desired/desired-state.js";
+import { withoutReferrers, desiredContent } from "../../../src/desired/desired-state.js";
 import { readLockFile } from "../../../src/lock/file.js";
 import { startContainerd, type RunningContainerd } from "../../harness/containerd.js";
 import { generateImages, pushImages } from "../../harness/images.js";
@@ -82,7 +82,7 @@ async function renderAndPlan() {
   if (!lock.found) throw new Error("no airgap.lock");
   const { content, problems } = desiredContent(normalized, lock.lock);
   expect(problems).toEqual([]);
-  const built = buildClusterModel(normalized, content);
+  const built = buildClusterModel(normalized, withoutReferrers(content));
   if (!built.ok) throw new Error(built.message);
   const result = renderClusterOutputs(built.model, normalized.cluster!.outputs);
   return { result, changes: planOutputFiles(result.outputs, await readCurrentOutputs(ws.dir, result.outputs)) };

@@ -2,7 +2,7 @@
  * What the client puts on the wire, counted by the transport (issue 14): connections are reused
  * for every request kind and never exceed a client's concurrency, a blob upload costs the
  * requests its mode needs and no more, and many concurrent copies sharing one AbortSignal raise
- * no Node warning (issue 9). Memory per upload is bounded by streaming; copy-memory.test.ts
+ * no Node warning (issue 9). Memory per upload is bounded by streaming; bench/copy-memory.test.ts
  * measures it with a 1 GiB layer.
  */
 import { getEventListeners } from "node:events";

@@ -47,7 +47,7 @@ describe("requests of a plan", () => {
     expect(upstream.counts()).toMatchObject({ "GET manifests": 1, "HEAD manifests": N });
   });
 
-  it(`a no-op over ${N} locked tags: about one target request per tag over at most ${CONCURRENCY} connections, one manifest GET to the source`, async () => {
+  it(`a no-op over ${N} locked tags: about one target request per tag over at most ${CONCURRENCY} connections, none to the source`, async () => {
     const ws = workspace("locked");
     expect((await ws.run(["lock"])).code).toBe(0);
     const apply = await ws.run(["apply", "--auto-approve"]);
@@ -60,7 +60,24 @@ describe("requests of a plan", () => {
     expect(target.length).toBeGreaterThanOrEqual(N);
     expect(target.length).toBeLessThanOrEqual(N + 2);
     expect(mirror.connections).toBeLessThanOrEqual(CONCURRENCY);
-    // The desired state still reads the locked root once (by digest, from the memo thereafter).
-    expect(upstream.counts()).toEqual({ "GET manifests": 1 });
+    // The lock pins every digest, and nothing changes: the source is not asked anything.
+    expect(upstream.requests).toEqual([]);
+  });
+
+  it("a locked plan where something changes still reads the source, and plans the same uploads as without the lock", async () => {
+    const locked = workspace("changing");
+    expect((await locked.run(["lock"])).code).toBe(0);
+    const unlocked = workspace("changing-direct");
+    upstream.reset();
+    const run = await locked.run(["plan", "--json"]);
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as { summary: { add: number }; changes: { action: string; transfer?: number; uploads?: { digest: string }[] }[] };
+    expect(plan.summary.add).toBe(N);
+    expect(upstream.counts()["GET manifests"]).toBeGreaterThanOrEqual(1);
+    const direct = JSON.parse((await unlocked.run(["plan", "--json"])).stdout) as typeof plan;
+    const uploads = (p: typeof plan) => p.changes.flatMap((c) => c.uploads?.map((u) => u.digest) ?? []).sort();
+    const image = images.images[0]!;
+    expect(uploads(plan)).toEqual(uploads(direct));
+    expect(uploads(plan)).toEqual(expect.arrayContaining(image.root.kind === "manifest" ? image.root.layers.map((l) => l.digest) : []));
   });
 });
