@@ -85,14 +85,21 @@ export async function localFailure(error: unknown): Promise<UsageError | undefin
   const { code, syscall, path } = error as NodeJS.ErrnoException;
   if (code === undefined || syscall === undefined || path === undefined || WHY[code] === undefined) return undefined;
   let why = WHY[code]!;
+  let writing = code === "ENOSPC" || code === "EDQUOT" || code === "EROFS";
   if (code === "ENOENT" || code === "EACCES" || code === "EPERM") {
     const existing = await nearestExisting(dirname(path));
     const writable = await access(existing, constants.W_OK).then(
       () => undefined,
       (e: NodeJS.ErrnoException) => e.code,
     );
-    if (writable !== undefined && WHY[writable] !== undefined) why = `${WHY[writable]} (${existing})`;
+    if (writable === "EROFS") {
+      why = `${WHY[writable]} (${existing})`;
+      writing = true;
+    } else if (code === "ENOENT" && existing === dirname(path)) {
+      why = "no such file";
+    }
   }
   const free = code === "ENOSPC" || code === "EDQUOT" ? "; free space there or choose another path" : "";
-  return new UsageError(`cannot write ${path}: ${why}${free}`);
+  // The system call names the act (open, mkdir, rename) when it is not plainly a write.
+  return new UsageError(`cannot ${writing ? "write" : syscall} ${path}: ${why}${free}`);
 }
