@@ -24,9 +24,9 @@ const WHY: Readonly<Record<string, string>> = {
 /**
  * Refuses an output path that cannot be written, before anything is done:
  * its directory must exist and be writable, and the path must not be a
- * directory. `flag` names the option, for the message (`-o`).
+ * directory. `flag` names the option and `example` a file name, for the message.
  */
-export async function checkOutputPath(path: string, flag: string): Promise<void> {
+export async function checkOutputPath(path: string, flag: string, example: string): Promise<void> {
   const dir = dirname(path);
   const info = await stat(dir).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
@@ -35,7 +35,7 @@ export async function checkOutputPath(path: string, flag: string): Promise<void>
   }
   if (!info.isDirectory()) throw new UsageError(`${flag} ${path}: ${dir} is not a directory`);
   const target = await stat(path).catch(() => undefined);
-  if (target?.isDirectory()) throw new UsageError(`${flag} ${path}: it is a directory; give a file name (${path.replace(/\/$/, "")}/bundle.tar)`);
+  if (target?.isDirectory()) throw new UsageError(`${flag} ${path}: it is a directory; give a file name (${path.replace(/\/$/, "")}/${example})`);
   try {
     await access(dir, constants.W_OK);
   } catch (error) {
@@ -85,14 +85,21 @@ export async function localFailure(error: unknown): Promise<UsageError | undefin
   const { code, syscall, path } = error as NodeJS.ErrnoException;
   if (code === undefined || syscall === undefined || path === undefined || WHY[code] === undefined) return undefined;
   let why = WHY[code]!;
+  let writing = code === "ENOSPC" || code === "EDQUOT" || code === "EROFS";
   if (code === "ENOENT" || code === "EACCES" || code === "EPERM") {
     const existing = await nearestExisting(dirname(path));
     const writable = await access(existing, constants.W_OK).then(
       () => undefined,
       (e: NodeJS.ErrnoException) => e.code,
     );
-    if (writable !== undefined && WHY[writable] !== undefined) why = `${WHY[writable]} (${existing})`;
+    if (writable === "EROFS") {
+      why = `${WHY[writable]} (${existing})`;
+      writing = true;
+    } else if (code === "ENOENT" && existing === dirname(path)) {
+      why = "no such file";
+    }
   }
   const free = code === "ENOSPC" || code === "EDQUOT" ? "; free space there or choose another path" : "";
-  return new UsageError(`cannot write ${path}: ${why}${free}`);
+  // The system call names the act (open, mkdir, rename) when it is not plainly a write.
+  return new UsageError(`cannot ${writing ? "write" : syscall} ${path}: ${why}${free}`);
 }

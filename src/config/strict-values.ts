@@ -139,3 +139,18 @@ export function hostProblem(host: string): string | undefined {
   }
   return undefined;
 }
+
+/** Bytes per unit of a size (`KiB`…`TiB` powers of 1024, `KB`…`TB` of 1000). */
+const SIZE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, TIB: 1024 ** 4 };
+
+/**
+ * The problem with a size written with a unit (`200GiB`, `1.5 TB`), or
+ * undefined: the bytes it stands for must be a number JavaScript holds
+ * exactly (up to 8 PiB), or the quota sent would be a rounded one.
+ */
+export function sizeProblem(value: string): string | undefined {
+  const match = /^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B)?$/i.exec(value.trim());
+  if (!match) return `"${value}" is not a size (e.g. 50GiB)`;
+  const bytes = Number(match[1]) * (SIZE_UNITS[(match[2] ?? "B").toUpperCase()] ?? 1);
+  return Number.isSafeInteger(Math.floor(bytes)) ? undefined : `"${value}" is more than airgap can count exactly (at most 8 PiB)`;
+}

@@ -197,7 +197,8 @@ describe("errors that say what to do", () => {
     expect(run.stderr).toBe("error: -o /no/such/dir/x.tar: directory /no/such/dir does not exist; create it first or choose another path\n");
     expect(readdirSync(dir)).toEqual(["airgap.yaml"]);
     const intoDir = runCli(["bundle", "-o", dir, "--no-color"], { cwd: dir });
-    expect(intoDir.stderr).toMatch(/^error: -o \S+: it is a directory; give a file name/);
+    expect(intoDir.stderr).toBe(`error: -o ${dir}: it is a directory; give a file name (${dir}/bundle.tar)\n`);
+    expect(runCli(["plan", "-out", dir, "--no-color"], { cwd: dir }).stderr).toBe(`error: -out ${dir}: it is a directory; give a file name (${dir}/plan.json)\n`);
     const plan = runCli(["plan", "-out", "/no/such/dir/plan.json", "--no-color"], { cwd: dir });
     expect(plan.stderr).toBe("error: -out /no/such/dir/plan.json: directory /no/such/dir does not exist; create it first or choose another path\n");
   });

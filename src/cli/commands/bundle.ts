@@ -67,7 +67,7 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
   const output = stringFlag(parsed, "output");
   if (output === undefined) throw new UsageError("bundle needs -o FILE.tar: where to write the bundle");
   const outputPath = resolve(io.cwd, output);
-  await checkOutputPath(outputPath, "-o");
+  await checkOutputPath(outputPath, "-o", "bundle.tar");
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
   const transport = new Transport();

@@ -62,7 +62,7 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
   const normalized = args.map((a) => (a === "-out" ? "--out" : a.startsWith("-out=") ? `--out=${a.slice(5)}` : a));
   const parsed = parseCommandArgs("plan", normalized, { ...PLAN_OPTIONS, out: { type: "string" }, "detailed-exitcode": { type: "boolean" } });
   const planOut = stringFlag(parsed, "out");
-  if (planOut !== undefined) await checkOutputPath(resolve(io.cwd, planOut), "-out");
+  if (planOut !== undefined) await checkOutputPath(resolve(io.cwd, planOut), "-out", "plan.json");
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");

@@ -6,7 +6,7 @@
  */
 import { hasUserinfo, hideUserinfo } from "../../core/redact.js";
 import { isSecret } from "../../core/secret.js";
-import { hostProblem, urlProblem } from "../strict-values.js";
+import { hostProblem, sizeProblem, urlProblem } from "../strict-values.js";
 import { entries, type Rule } from "./context.js";
 
 type Path = readonly (string | number)[];
@@ -35,6 +35,33 @@ export const noCredentialsInUrls: Rule = (ctx) => {
     else if (value !== null && typeof value === "object") for (const [key, item] of entries(value as Record<string, unknown>)) if (key !== "description") walk(item, [...path, key]);
   };
   walk(ctx.config, []);
+};
+
+/**
+ * Every number is one JavaScript reads exactly: an integer beyond 2^53 is
+ * silently rounded when the YAML is parsed, so the value used would not be
+ * the value written. Harbor quotas written as sizes are held to the same.
+ */
+export const exactNumbers: Rule = (ctx) => {
+  const walk = (value: unknown, path: Path): void => {
+    if (typeof value === "number") {
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) ctx.report("error", path, `${value} is too large to be read exactly (at most ${Number.MAX_SAFE_INTEGER})`);
+      return;
+    }
+    if (Array.isArray(value)) value.forEach((item, i) => walk(item, [...path, i]));
+    else if (value !== null && typeof value === "object" && !isSecret(value)) for (const [key, item] of entries(value as Record<string, unknown>)) walk(item, [...path, key]);
+  };
+  walk(ctx.config, []);
+  for (const [name, registry] of entries(ctx.config.registries)) {
+    if (registry.provider !== "harbor") continue;
+    const projects = (registry as { projects?: Record<string, { storageLimit?: number | string } | undefined> }).projects ?? {};
+    for (const [project, settings] of entries(projects)) {
+      const limit = settings.storageLimit;
+      if (typeof limit !== "string") continue;
+      const problem = sizeProblem(limit);
+      if (problem) ctx.report("error", ["registries", name, "projects", project, "storageLimit"], problem);
+    }
+  }
 };
 
 /** Keys whose value is an address: an absolute URL, or `host[:port]` when it has no scheme. */

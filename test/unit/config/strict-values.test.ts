@@ -114,6 +114,26 @@ cluster: { registry: mirror, endpoint: "reg.internal:123456", outputs: [{ type: 
   });
 });
 
+describe("numbers and sizes", () => {
+  it("refuses integers JavaScript would round, and Harbor quotas beyond what it counts exactly", async () => {
+    const result = await loadYaml(`apiVersion: airgap/v1
+registries:
+  h:
+    provider: harbor
+    url: https://harbor.example.internal
+    projects:
+      a: { storageLimit: 99999999999999999999 }
+      b: { storageLimit: 10000TiB }
+      c: { storageLimit: 200GiB }
+      d: { storageLimit: 9007199254740991 }
+`);
+    expect(result.lines).toEqual([
+      "airgap.yaml:7:26: error: 100000000000000000000 is too large to be read exactly (at most 9007199254740991) (at /registries/h/projects/a/storageLimit)",
+      'airgap.yaml:8:26: error: "10000TiB" is more than airgap can count exactly (at most 8 PiB) (at /registries/h/projects/b/storageLimit)',
+    ]);
+  });
+});
+
 describe("messages are never cut off mid-sentence", () => {
   it("the sentence a pattern error quotes from the schema is whole: brackets and backquotes closed, not ending at e.g.", () => {
     const quoted: string[] = [];
