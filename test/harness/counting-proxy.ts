@@ -26,6 +26,8 @@ export interface CountingProxy {
   readonly host: string;
   /** Connections accepted since the last reset. */
   readonly connections: number;
+  /** The most client connections open at the same time since the last reset. */
+  readonly peakConnections: number;
   /** Requests since the last reset, in arrival order. */
   readonly requests: readonly CountedRequest[];
   /** `METHOD kind` counts (kind: manifests, blobs, uploads, tags, other) since the last reset. */
@@ -122,10 +124,14 @@ class RequestReader {
 export async function startCountingProxy(upstream: { readonly host: string }): Promise<CountingProxy> {
   const [upstreamHost = "127.0.0.1", upstreamPort = "0"] = upstream.host.split(":");
   let connections = 0;
+  let open = 0;
+  let peak = 0;
   let requests: CountedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const number = ++connections;
+    peak = Math.max(peak, ++open);
+    client.on("close", () => open--);
     const reader = new RequestReader((method, path) => requests.push({ method, path, connection: number }));
     const server = createConnection({ host: upstreamHost, port: Number(upstreamPort) });
     for (const s of [client, server]) {
@@ -148,6 +154,9 @@ export async function startCountingProxy(upstream: { readonly host: string }): P
     get connections() {
       return connections;
     },
+    get peakConnections() {
+      return peak;
+    },
     get requests() {
       return requests;
     },
@@ -161,6 +170,7 @@ export async function startCountingProxy(upstream: { readonly host: string }): P
     },
     reset() {
       connections = 0;
+      peak = open;
       requests = [];
     },
     async stop() {

@@ -79,9 +79,14 @@ describe("keep-alive, counted by the server side", () => {
     expect(targetCounts["HEAD blobs"]).toBeGreaterThanOrEqual(12);
     expect(sourceProxy.requests.length).toBeGreaterThan(20);
     expect(targetProxy.requests.length).toBeGreaterThan(40);
-    // Many requests, at most `concurrency` connections each way.
-    expect(sourceProxy.connections).toBeLessThanOrEqual(2);
-    expect(targetProxy.connections).toBeLessThanOrEqual(2);
+    // Many requests over few connections each way: reuse, not one connection per request. A
+    // connection that one side closes (idle past its keep-alive time on a loaded machine) is
+    // replaced, and the proxy may see the new one before the old one's close: one over
+    // `concurrency` at a time is that overlap, never a connection per request.
+    expect(sourceProxy.peakConnections).toBeLessThanOrEqual(2 + 1);
+    expect(targetProxy.peakConnections).toBeLessThanOrEqual(2 + 1);
+    expect(sourceProxy.requests.length).toBeGreaterThanOrEqual(5 * sourceProxy.connections);
+    expect(targetProxy.requests.length).toBeGreaterThanOrEqual(5 * targetProxy.connections);
   });
 });
 
