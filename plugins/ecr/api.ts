@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { Agent as HttpsAgent } from "node:https";
 import { rootCertificates } from "node:tls";
 import type { ECRClient } from "@aws-sdk/client-ecr";
-import { AirgapError, type TlsSettings } from "../../src/sdk/index.js";
+import { AirgapError, type TlsSettings } from "airgap/sdk";
 
 /** An ECR call failed; `awsCode` is the exception name ECR answered (`RepositoryNotFoundException`). */
 export class EcrError extends AirgapError {

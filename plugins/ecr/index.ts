@@ -20,10 +20,10 @@ import type {
   ProviderPlugin,
   ProviderPrerequisite,
   ProviderProblem,
-  RegistryClient,
+  Registry,
   TargetItem,
-} from "../../src/sdk/index.js";
-import { PROVIDER_API_VERSION, Secret, failureFacts, mapLimit } from "../../src/sdk/index.js";
+} from "airgap/sdk";
+import { PROVIDER_API_VERSION, Secret, failureFacts, mapLimit } from "airgap/sdk";
 import { EcrError, createEcrApi, type CreateRepositoryRequest, type EcrApi, type EcrRepository } from "./api.js";
 import { repositoryNameProblem, resolveLocation, type EcrLocation, type EcrSettings } from "./settings.js";
 import { TokenSource } from "./token.js";
@@ -68,7 +68,7 @@ class EcrProvider implements Provider {
   private readonly tokens: TokenSource;
   private readonly url: string;
   private readonly described = new Map<string, Promise<EcrRepository | undefined>>();
-  private client: { readonly generation: number; readonly client: RegistryClient } | undefined;
+  private client: { readonly generation: number; readonly client: Registry } | undefined;
   private readonly stores = new Map<string, { readonly generation: number; readonly store: ContentWriter }>();
 
   constructor(settings: EcrSettings, context: ProviderContext, api: EcrApi, tokens: TokenSource, url: string) {
@@ -81,7 +81,7 @@ class EcrProvider implements Provider {
   }
 
   /** The registry client for the token in use; a new token gets a new client. */
-  private async currentClient(): Promise<{ generation: number; client: RegistryClient }> {
+  private async currentClient(): Promise<{ generation: number; client: Registry }> {
     const { token, generation } = await this.tokens.get();
     if (this.client?.generation !== generation) {
       const client = this.context.oci.client({

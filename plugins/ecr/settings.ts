@@ -2,7 +2,7 @@
  * The settings of an `ecr` registry (config.schema.json), where the account
  * and region come from, and ECR's repository name rules.
  */
-import type { TlsSettings } from "../../src/sdk/index.js";
+import type { TlsSettings } from "airgap/sdk";
 
 /** What `repositories:` sets on repositories airgap creates. */
 export interface EcrRepositorySettings {

@@ -4,7 +4,7 @@
  * expires) and uses the registry client made for it, so a long apply moves
  * to a fresh token between calls. Failures ECR words oddly are explained.
  */
-import type { CallOptions, ContentWriter, Descriptor } from "../../src/sdk/index.js";
+import type { CallOptions, ContentWriter, Descriptor } from "airgap/sdk";
 
 /** Explains a failure of the inner store, or returns it unchanged. */
 export type Explain = (error: unknown) => unknown;

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
-import type { FileContent } from "../../src/sdk/index.js";
+import type { FileContent } from "airgap/sdk";
 import { FileServerError } from "./errors.js";
 
 /** Content up to this size is read into memory and checked before any request is made. */

@@ -11,7 +11,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import type { CallOptions, DeleteFileResult, FileContent, FileObservation, ObserveFilesOptions, PutFileOptions, PutFileResult } from "../../src/sdk/index.js";
+import type { CallOptions, DeleteFileResult, FileContent, FileObservation, ObserveFilesOptions, PutFileOptions, PutFileResult } from "airgap/sdk";
 import { BUFFERED_LIMIT, checkedChunks, checkSha256, hashStream, readChecked } from "./content-check.js";
 import { FileServerError } from "./errors.js";
 import { Limiter } from "./limiter.js";

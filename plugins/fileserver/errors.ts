@@ -2,7 +2,7 @@
  * The fileserver's failure families. Expected outcomes (absent, already
  * there) are return values; these are for failures, each with a stable code.
  */
-import { AirgapError } from "../../src/sdk/index.js";
+import { AirgapError } from "airgap/sdk";
 
 /** Why a file operation failed. */
 export type FileServerErrorCode =

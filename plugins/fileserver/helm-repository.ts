@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import type { CallOptions, ChartRef, FileContent, FileObservation, PublishChartsResult } from "../../src/sdk/index.js";
+import type { CallOptions, ChartRef, FileContent, FileObservation, PublishChartsResult } from "airgap/sdk";
 import { CHART_SIZE_LIMIT, chartYamlText } from "./chart-archive.js";
 import { checkSha256, readChecked } from "./content-check.js";
 import { FileServerError } from "./errors.js";

@@ -11,7 +11,7 @@ import { STATUS_CODES } from "node:http";
 import { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher } from "undici";
-import { httpAuthorization, type CredentialSettings, type TlsSettings } from "../../src/sdk/index.js";
+import { httpAuthorization, type CredentialSettings, type TlsSettings } from "airgap/sdk";
 import { FileServerError } from "./errors.js";
 
 /** A request body: bytes, or a factory called once per attempt (a stream can be sent only once). */

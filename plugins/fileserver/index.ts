@@ -8,8 +8,8 @@
  * form a Helm HTTP repository with an index.yaml kept current.
  */
 import { createRequire } from "node:module";
-import type { CredentialSettings, Provider, ProviderContext, ProviderPlugin, TlsSettings } from "../../src/sdk/index.js";
-import { PROVIDER_API_VERSION } from "../../src/sdk/index.js";
+import type { CredentialSettings, Provider, ProviderContext, ProviderPlugin, TlsSettings } from "airgap/sdk";
+import { PROVIDER_API_VERSION } from "airgap/sdk";
 import { DirectoryStore } from "./directory-store.js";
 import { FileServerError } from "./errors.js";
 import { HelmRepository } from "./helm-repository.js";
@@ -68,5 +68,8 @@ export const plugin: ProviderPlugin<FileserverSettings> = {
   name: "fileserver",
   kinds: ["file", "chart"],
   configSchema: createRequire(import.meta.url)("./config.schema.json") as object,
-  create: (settings, context) => createFileserverProvider(settings, context),
+  create: (settings, context) => {
+    const clock = context.clock;
+    return createFileserverProvider(settings, context, { ...(clock ? { now: () => new Date(clock()) } : {}), ...(context.sleep ? { sleep: context.sleep } : {}) });
+  },
 };

@@ -3,7 +3,7 @@
  * the provider, the Helm repository logic and the tests speak to a WebDAV
  * server and a directory the same way.
  */
-import type { CallOptions, DeleteFileResult, FileContent, FileObservation, ObserveFilesOptions, PutFileOptions, PutFileResult } from "../../src/sdk/index.js";
+import type { CallOptions, DeleteFileResult, FileContent, FileObservation, ObserveFilesOptions, PutFileOptions, PutFileResult } from "airgap/sdk";
 
 /** A file store: paths are relative, `/`-separated, checked by `pathSegments`. */
 export interface FileStore {

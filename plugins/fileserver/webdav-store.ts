@@ -12,7 +12,7 @@
  * Observation reads only the sidecar: one small GET per file.
  */
 import type { Readable } from "node:stream";
-import type { CallOptions, DeleteFileResult, FileContent, FileObservation, ObserveFilesOptions, PutFileOptions, PutFileResult } from "../../src/sdk/index.js";
+import type { CallOptions, DeleteFileResult, FileContent, FileObservation, ObserveFilesOptions, PutFileOptions, PutFileResult } from "airgap/sdk";
 import { BUFFERED_LIMIT, checkedChunks, checkSha256, hashStream, readChecked } from "./content-check.js";
 import { FileServerError } from "./errors.js";
 import { DavHttpClient, type DavResponse, type HttpClientOptions, type HttpTargetSettings, type RequestBody } from "./http-client.js";

@@ -9,7 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { rootCertificates } from "node:tls";
 import { Agent, request, type Dispatcher } from "undici";
-import { AirgapError, type TlsSettings, type UsernamePassword } from "../../src/sdk/index.js";
+import { AirgapError, type TlsSettings, type UsernamePassword } from "airgap/sdk";
 
 /** One entry of Harbor's error body. */
 export interface HarborErrorEntry {
@@ -66,6 +66,8 @@ export interface HarborApiOptions {
   readonly tls?: TlsSettings;
   /** Page size of listings (Harbor allows at most 100). */
   readonly pageSize?: number;
+  /** How a retry waits (the provider context's); default real timers. */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const PAGE_SIZE_MAX = 100;
@@ -92,8 +94,10 @@ export class HarborApi {
   private readonly authorization: string | undefined;
   private readonly agent: Promise<Agent>;
   private readonly pageSize: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: HarborApiOptions) {
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.origin = new URL(options.origin.origin);
     this.authorization = options.credentials ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`, "utf8").toString("base64")}` : undefined;
     this.pageSize = Math.min(options.pageSize ?? PAGE_SIZE_MAX, PAGE_SIZE_MAX);
@@ -212,7 +216,7 @@ export class HarborApi {
         res = await request(url, { method, headers, ...(body !== undefined ? { body } : {}), dispatcher, ...(options.signal ? { signal: options.signal } : {}) });
       } catch (error) {
         if (idempotent && attempt < 3 && !options.signal?.aborted) {
-          await new Promise((resolve) => setTimeout(resolve, 250 * 4 ** (attempt - 1)));
+          await this.sleep(250 * 4 ** (attempt - 1), options.signal);
           continue;
         }
         throw new HarborError(`Harbor ${this.origin.host}: ${what} failed: ${(error as Error).message}`, { cause: error });
@@ -220,7 +224,7 @@ export class HarborApi {
       const text = method === "HEAD" ? (await res.body.dump(), "") : await res.body.text();
       if (options.ok.includes(res.statusCode)) return { status: res.statusCode, text, headers: res.headers };
       if (idempotent && attempt < 3 && RETRY_STATUS.has(res.statusCode)) {
-        await new Promise((resolve) => setTimeout(resolve, 250 * 4 ** (attempt - 1)));
+        await this.sleep(250 * 4 ** (attempt - 1), options.signal);
         continue;
       }
       const errors = errorEntries(text);

@@ -4,7 +4,7 @@
  * project (providers-notes §2.3); a push past the quota fails halfway with
  * 403 "Quota exceeded", so the plan says it first.
  */
-import type { PlannedUpload, ProviderProblem } from "../../src/sdk/index.js";
+import type { PlannedUpload, ProviderProblem } from "airgap/sdk";
 import type { HarborQuota } from "./api.js";
 import { formatBytes } from "./settings.js";
 

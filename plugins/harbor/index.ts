@@ -17,8 +17,8 @@ import type {
   ProviderPrerequisite,
   ProviderProblem,
   TargetItem,
-} from "../../src/sdk/index.js";
-import { PROVIDER_API_VERSION, failureFacts, mapLimit } from "../../src/sdk/index.js";
+} from "airgap/sdk";
+import { PROVIDER_API_VERSION, failureFacts, mapLimit } from "airgap/sdk";
 import { HarborApi, HarborError, type HarborQuota, type ProjectRequest } from "./api.js";
 import { projectOf, quotaProblems } from "./checks.js";
 import { EMPTY_LISTING, listingOf, observeItem, type RepositoryListing } from "./observe.js";
@@ -317,7 +317,7 @@ export const plugin: ProviderPlugin<HarborSettings> = {
       ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
     });
     const credentials = await context.oci.credentials(settings.url, settings.credentials);
-    const api = new HarborApi({ origin: client.baseUrl, credentials, ...(settings.tls ? { tls: settings.tls } : {}) });
+    const api = new HarborApi({ origin: client.baseUrl, credentials, ...(settings.tls ? { tls: settings.tls } : {}), ...(context.sleep ? { sleep: context.sleep } : {}) });
     return new HarborProvider(settings, context, api, client, credentials?.username);
   },
 };

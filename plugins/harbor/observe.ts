@@ -4,7 +4,7 @@
  * (providers-notes §2.5). Digests count as present when Harbor lists them
  * as an artifact, as a child of an index (`references`) or as an accessory.
  */
-import type { ItemObservation, TargetItem } from "../../src/sdk/index.js";
+import type { ItemObservation, TargetItem } from "airgap/sdk";
 import type { HarborArtifact } from "./api.js";
 
 /** What one repository holds, as far as observation needs it. */

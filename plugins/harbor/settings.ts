@@ -2,7 +2,7 @@
  * The settings of a `harbor` registry (config.schema.json) and the rules
  * Harbor applies to project names and quotas.
  */
-import type { CredentialSettings, TlsSettings } from "../../src/sdk/index.js";
+import type { CredentialSettings, TlsSettings } from "airgap/sdk";
 
 /** One entry of `projects:`. */
 export interface HarborProjectSettings {

@@ -4,7 +4,7 @@
  * 401 "unauthorized" (the token service grants nothing for it), not 404
  * (providers-notes §2.4, pitfall 2), and an immutable tag answers 412.
  */
-import type { CallOptions, ContentWriter, Descriptor } from "../../src/sdk/index.js";
+import type { CallOptions, ContentWriter, Descriptor } from "airgap/sdk";
 
 /** Turns a failure of the inner store into one that says what happened; returns the error itself when there is nothing to add. */
 export type Explain = (error: unknown) => Promise<unknown>;

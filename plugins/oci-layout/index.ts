@@ -7,8 +7,8 @@
  * take the layout's cross-process lock first (`lockForWrite`): index.json
  * is rewritten whole, so two processes writing at once would lose entries.
  */
-import type { CallOptions, ContentWriter, Descriptor, Provider, ProviderPlugin } from "../../src/sdk/index.js";
-import { LayoutError, OciLayoutDirectory, PROVIDER_API_VERSION } from "../../src/sdk/index.js";
+import type { CallOptions, ContentWriter, Descriptor, LayoutDirectory, Provider, ProviderPlugin } from "airgap/sdk";
+import { PROVIDER_API_VERSION, isLayoutFailure, lockLayoutForWrite, openLayoutDirectory } from "airgap/sdk";
 import { createRequire } from "node:module";
 import { statfs } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -21,19 +21,23 @@ export interface OciLayoutSettings {
 
 /** Opens the layout for reading (undefined when it does not exist yet) or for writing (created on demand). */
 function layoutOpener(path: string) {
-  let existing: Promise<OciLayoutDirectory | undefined> | undefined;
-  let writable: Promise<OciLayoutDirectory> | undefined;
+  let existing: Promise<LayoutDirectory | undefined> | undefined;
+  let writable: Promise<LayoutDirectory> | undefined;
   return {
-    read(): Promise<OciLayoutDirectory | undefined> {
+    read(): Promise<LayoutDirectory | undefined> {
       if (writable) return writable;
-      existing ??= OciLayoutDirectory.open(path).catch((error: unknown) => {
-        if (error instanceof LayoutError && error.code === "NOT_A_LAYOUT") return undefined;
+      existing ??= openLayoutDirectory(path).catch((error: unknown) => {
+        if (isLayoutFailure(error, "NOT_A_LAYOUT")) return undefined;
         throw error;
       });
       return existing;
     },
-    write(): Promise<OciLayoutDirectory> {
-      writable ??= OciLayoutDirectory.open(path, { create: true });
+    /** The layout to fetch from: a missing one fails with the layout's own NOT_A_LAYOUT error. */
+    async fetchable(): Promise<LayoutDirectory> {
+      return (await this.read()) ?? openLayoutDirectory(path);
+    },
+    write(): Promise<LayoutDirectory> {
+      writable ??= openLayoutDirectory(path, { create: true });
       return writable;
     },
   };
@@ -52,9 +56,7 @@ function lazyRepository(opener: ReturnType<typeof layoutOpener>, name: string, p
       return layout ? layout.repository(name).exists(descriptor, options) : false;
     },
     async fetch(descriptor: Descriptor, options?: CallOptions): Promise<Readable> {
-      const layout = await opener.read();
-      if (!layout) throw new LayoutError("BLOB_NOT_FOUND", `oci:${path}`, `${descriptor.digest}: the layout does not exist yet`);
-      return layout.repository(name).fetch(descriptor, options);
+      return (await opener.fetchable()).repository(name).fetch(descriptor, options);
     },
     async push(descriptor: Descriptor, content: Readable, options?: CallOptions): Promise<void> {
       return (await opener.write()).repository(name).push(descriptor, content, options);
@@ -109,7 +111,7 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
         const layout = await opener.read();
         await layout?.removeRef(`${repository}:${tag}`);
       },
-      lockForWrite: (options = {}) => OciLayoutDirectory.lockForWrite(settings.path, options),
+      lockForWrite: (options = {}) => lockLayoutForWrite(settings.path, options),
       async preflight({ uploads }) {
         // Local disk space for the bytes the plan writes (each blob once), where the layout is or will be created.
         const bytes = [...new Map(uploads.map((u) => [u.digest, u.size])).values()].reduce((a, b) => a + b, 0);

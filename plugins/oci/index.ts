@@ -3,8 +3,8 @@
  * spec. The core copies content through `repository()`; this plugin adds
  * listing and deletion for prune.
  */
-import type { CredentialSettings, Provider, ProviderPlugin, TlsSettings } from "../../src/sdk/index.js";
-import { PROVIDER_API_VERSION } from "../../src/sdk/index.js";
+import type { CredentialSettings, Provider, ProviderPlugin, TlsSettings } from "airgap/sdk";
+import { PROVIDER_API_VERSION } from "airgap/sdk";
 import { createRequire } from "node:module";
 
 /** The settings of an `oci` registry (plugins/oci/config.schema.json). */
@@ -32,6 +32,9 @@ export const plugin: ProviderPlugin<OciSettings> = {
     return {
       display: client.registry,
       repository: (name) => context.oci.repository(client, name),
+      async ping(options) {
+        await client.ping(options?.signal ? { signal: options.signal } : {});
+      },
       async listTags(repository, options) {
         return client.listTags(repository, options?.signal ? { signal: options.signal } : {});
       },

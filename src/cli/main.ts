@@ -54,6 +54,12 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<Ex
       io.stderr.write(`${style.red("error:")} ${io.boundary.text(error.message)}\n`);
       return ExitCode.Error;
     }
+    // A local disk that is full or read-only is the user's to fix, and named by its path.
+    const local = await (await import("./local-output.js")).localFailure(error);
+    if (local) {
+      io.stderr.write(`${style.red("error:")} ${io.boundary.text(local.message)}\n`);
+      return ExitCode.Error;
+    }
     io.stderr.write(`${style.red("error:")} internal error: ${io.boundary.text((error as Error)?.stack ?? String(error))}\n(this is a bug in airgap; please report it)\n`);
     return ExitCode.Error;
   }

@@ -9,14 +9,15 @@ import type { Diagnostic } from "../core/diagnostics.js";
 import { AirgapError, UsageError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { observeTargets } from "../observe/observe.js";
-import { preflightTargets } from "../observe/preflight.js";
+import { preflightTargets, reachTargets, type PreflightProblem } from "../observe/preflight.js";
 import { matchesTarget } from "../plan/address.js";
 import { diff, protectedContent } from "../plan/diff.js";
 import type { OutputChange, Plan } from "../plan/model.js";
 import { planClusterOutputs } from "../cluster/index.js";
 import { createProvider } from "../providers/load.js";
 import { createOciToolkit } from "../providers/toolkit.js";
-import { desiredContent, desiredState, withoutReferrers, type DesiredState } from "../desired/desired-state.js";
+import { desiredContent, desiredState, withoutReferrers, type DesiredContent, type DesiredState } from "../desired/desired-state.js";
+import type { Observation } from "../core/observation.js";
 import { compareLock, readLockFile, type AirgapLock } from "../lock/index.js";
 import { type SourceOpener } from "../sources/index.js";
 import { problemToDiagnostic, resolveDesired } from "../resolve/index.js";
@@ -133,14 +134,24 @@ export async function makePlan(
   const pruned = new Set(prune.map((p) => `${p.registry}|${p.repository}`));
   // Cluster outputs describe everything the nodes pull, whatever --target shows.
   const outputsWanted = (session.config.cluster?.outputs.length ?? 0) > 0 && (options.targets.length === 0 || options.targets.some((t) => t === "cluster" || t.startsWith("cluster.")));
-  const desired = await desiredState(session.config, lock.lock, opener, {
-    signal: options.signal,
-    concurrency: options.parallelism,
-    ...(options.bundle ? { bundlePath: options.bundle.path } : {}),
-    needed: (c) => outputsWanted || isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
-  });
-  const problems = desired.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
-  if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
+  // A locked entry is taken from the lock without reading the source (a locked no-op asks the source nothing),
+  // except from a bundle (what it lacks must be found now) and in pruned repositories (what prune keeps
+  // comes from every manifest an artifact contains, which only the source's bytes give).
+  const describe = async (defer: boolean) => {
+    const state = await desiredState(session.config, lock.lock, opener, {
+      signal: options.signal,
+      concurrency: options.parallelism,
+      ...(options.bundle ? { bundlePath: options.bundle.path } : {}),
+      needed: (c) => outputsWanted || isSelected(c.address, c.bundle.registry) || pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`),
+      ...(defer && !options.bundle ? { deferLocked: (c: DesiredContent) => !pruned.has(`${c.bundle.registry ?? ""}|${c.targetRepository}`) } : {}),
+    });
+    const problems = state.problems.map((p) => session.place({ severity: p.severity, message: p.message, pointer: p.pointer }));
+    if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
+    return { state, problems };
+  };
+  const first = await describe(true);
+  let desired = first.state;
+  const problems = first.problems;
   let outputs: readonly OutputChange[] = [];
   if (outputsWanted) {
     const digests = new Map(desired.items.map((i) => [i.address, i.digest] as const));
@@ -150,13 +161,29 @@ export async function makePlan(
     problems.push(...diagnostics);
     outputs = cluster.changes.filter((c) => isSelected(c.address, undefined));
   }
-  const items = desired.items.filter((i) => isSelected(i.address, i.registry));
+  let items = desired.items.filter((i) => isSelected(i.address, i.registry));
   const providers = await openProviders(session, [...items.map((i) => i.registry), ...prune.map((p) => p.registry)], options.logger, options.transport);
+  const unreachable = await reachTargets(providers, options.signal);
+  if (unreachable.length > 0) throw new PipelineError(`${unreachable.length} target(s) cannot be used; nothing was observed or written`, unreachable.map(preflightDiagnostic));
   const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
-  const observed = await observeTargets({ desired: items, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
+  const observe = (desiredItems: readonly DesiredItem[]) =>
+    observeTargets({ desired: desiredItems, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
+  // A referrer is present only when its subject lists it there too (observe-attached.ts).
+  const attachedIn = (o: Awaited<ReturnType<typeof observe>>) => observeAttachments(items, o.observed, providers, { signal: options.signal, concurrency: options.parallelism });
+  let observed = await observe(items);
+  let attached = await attachedIn(observed);
+  if (items.some((i) => changesDeferred(i, attached.get(i.address)))) {
+    // Something taken from the lock changes: read the sources and observe again, so the plan (uploads,
+    // mounts, sizes) is exactly the one a full read gives. Only the all-no-op run is cut short.
+    // (Its warnings are the ones already collected: reading the sources adds only errors, which throw.)
+    desired = (await describe(false)).state;
+    items = desired.items.filter((i) => isSelected(i.address, i.registry));
+    observed = await observe(items);
+    attached = await attachedIn(observed);
+  }
   const plan = diff({
     desired: items,
-    observed: await observeAttachments(items, observed.observed, providers, { signal: options.signal, concurrency: options.parallelism }),
+    observed: attached,
     presentBlobs: observed.presentBlobs,
     blobLocations: observed.blobLocations,
     pruneCandidates: observed.pruneCandidates,
@@ -167,10 +194,21 @@ export async function makePlan(
   if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
   const refused = await preflightTargets(plan, items, providers, options.signal);
   if (refused.length > 0) {
-    const diagnostics = refused.map((p): Diagnostic => ({ severity: "error", message: `registry ${p.registry}${p.subject !== undefined ? ` (${p.subject})` : ""}: ${p.message}` }));
-    throw new PipelineError(`${refused.length} problem(s) found before anything was written: the targets cannot take this plan`, diagnostics);
+    throw new PipelineError(`${refused.length} problem(s) found before anything was written: the targets cannot take this plan`, refused.map(preflightDiagnostic));
   }
   return { plan, desired, providers, lock, warnings: problems };
+}
+
+/** One plan-time problem of a target, as one line naming the registry. */
+function preflightDiagnostic(p: PreflightProblem): Diagnostic {
+  return { severity: "error", message: `registry ${p.registry}${p.subject !== undefined ? ` (${p.subject})` : ""}: ${p.message}` };
+}
+
+/** True for an artifact taken from the lock that the target does not hold as it is (so it must be read from its source). */
+function changesDeferred(item: DesiredItem, observation: Observation | undefined): boolean {
+  if (item.kind === "file" || item.deferred !== true) return false;
+  if (observation?.state === "unknown") return false; // the diff stops on it, whatever the source says
+  return !(observation?.state === "present" && observation.digest === item.digest);
 }
 
 /**

@@ -54,13 +54,9 @@ export async function openView(io: CommandIo, json: boolean): Promise<View> {
 }
 
 async function chosenView(io: CommandIo, json: boolean): Promise<View> {
-  const kind = chooseView({ json, stdoutIsTTY: io.stdout.isTTY === true, stderrIsTTY: io.stderr.isTTY === true, env: io.env });
+  const kind = chooseView({ json, stdoutIsTTY: io.stdout.isTTY === true, stderrIsTTY: io.stderr.isTTY === true, columns: (io.stdout as { columns?: number }).columns, rows: (io.stdout as { rows?: number }).rows, env: io.env });
   if (kind === "json") return (await import("../ui/json-view.js")).createJsonView(io.stdout);
-  if (kind === "ink") {
-    // Ink's colours come from chalk, which reads FORCE_COLOR when it loads: tell it before the import.
-    if (!io.color) process.env["FORCE_COLOR"] = "0";
-    return (await import("../ui/ink/ink-view.js")).createInkView(io.stdout as NodeJS.WriteStream);
-  }
+  if (kind === "ink") return (await import("../ui/ink/ink-view.js")).createInkView(io.stdout as NodeJS.WriteStream, { colour: io.color });
   const { createPlainView } = await import("../ui/plain-view.js");
   return createPlainView({ stdout: io.stdout, stderr: io.stderr, style: paint(io.color) });
 }

@@ -17,6 +17,9 @@
  * - k3s/RKE2 (anchored `rewrite` rules) and registries.conf (a `[[registry]]`
  *   per repository) express any mapping;
  * - kapp-controller and the image list name target references directly.
+ *
+ * Pipeline: config → sources → lock → desired/observe → diff → plan → apply;
+ * cluster outputs are planned and applied as changes of their own beside the content.
  */
 export { buildClusterModel, clusterBundles, contentFromConfig } from "./build-model.js";
 export type { ClusterContent, ClusterModelResult } from "./build-model.js";

@@ -23,6 +23,7 @@ import { collectSecrets, Secret } from "../core/secret.js";
 import type { AirgapConfig } from "./generated/airgap-config.js";
 import { parseConfigDocument, type NodePosition, type UnsetReference } from "./document.js";
 import { unsetMessage } from "./env.js";
+import { checkLocalFiles } from "./local-files.js";
 import { checkRules, type ProviderCatalog } from "./rules/index.js";
 import { declaredNames, pruneInvalid } from "./prune.js";
 import { checkSchema } from "./schema.js";
@@ -87,6 +88,40 @@ function fail(file: string, message: string): LoadResult {
   return { ok: false, diagnostics: [{ severity: "error", message, location: { file, line: 1, col: 1 } }] };
 }
 
+/** Where the first byte that is not UTF-8 sits, for a config file that is not UTF-8. */
+function firstInvalidUtf8(buffer: Buffer): number {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  for (let i = 0; i < buffer.length; ) {
+    const lead = buffer[i]!;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
+    if (length === 0 || i + length > buffer.length) return i;
+    try {
+      strict.decode(buffer.subarray(i, i + length));
+    } catch {
+      return i;
+    }
+    i += length;
+  }
+  return buffer.length;
+}
+
+/**
+ * A file that is not UTF-8 is refused at the first bad byte: decoding it
+ * anyway would replace bytes with U+FFFD, and a name or tag would silently
+ * become another one.
+ */
+function invalidUtf8(buffer: Buffer, display: string): LoadResult {
+  const offset = firstInvalidUtf8(buffer);
+  const lineStart = offset === 0 ? 0 : buffer.lastIndexOf(0x0a, offset - 1) + 1;
+  const line = buffer.subarray(0, lineStart).filter((b) => b === 0x0a).length + 1;
+  const col = buffer.subarray(lineStart, offset).toString("utf8").length + 1;
+  const byte = buffer[offset]!.toString(16).toUpperCase().padStart(2, "0");
+  return {
+    ok: false,
+    diagnostics: [{ severity: "error", message: `not valid UTF-8: byte 0x${byte} cannot start or continue a character here; save the file as UTF-8`, location: { file: display, line, col } }],
+  };
+}
+
 /** Reads the file, refusing what cannot be a config before parsing anything. */
 async function readConfigText(path: string, display: string): Promise<{ text: string } | { error: LoadResult }> {
   let info;
@@ -106,7 +141,12 @@ async function readConfigText(path: string, display: string): Promise<{ text: st
   try {
     const buffer = await handle.readFile();
     if (buffer.includes(0)) return { error: fail(display, "not a text file (it contains NUL bytes)") };
-    const text = buffer.toString("utf8");
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(buffer);
+    } catch {
+      return { error: invalidUtf8(buffer, display) };
+    }
     return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
   } finally {
     await handle.close();
@@ -143,6 +183,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadResult> {
   const checked = schemaProblems.length === 0 ? config : sealSecrets(pruneInvalid(parsed.value, [...schemaProblems, ...parsed.diagnostics]), secrets);
   if (checked !== undefined) {
     diagnostics.push(...checkRules(checked as AirgapConfig, declaredNames(parsed.value), options.providers, display, parsed.positions, unknown));
+    diagnostics.push(...(await checkLocalFiles({ config: checked as AirgapConfig, baseDir: dirname(path), file: display, positions: parsed.positions, unknown })));
   }
   const sorted = sortDiagnostics(diagnostics);
   if (hasErrors(sorted)) return { ok: false, diagnostics: sorted, secrets: sealed };

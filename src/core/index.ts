@@ -1,4 +1,8 @@
-/** The pure domain: types and helpers with no I/O, importing nothing else of airgap. */
+/**
+ * The pure domain: types and helpers with no I/O, importing nothing else of
+ * airgap. Every stage of the pipeline (config → sources → lock →
+ * desired/observe → diff → plan → apply) speaks in these types.
+ */
 export * from "./digest.js";
 export * from "./reference.js";
 export * from "./media-types.js";

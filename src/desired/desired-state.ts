@@ -15,7 +15,8 @@ import { formatAddress } from "../plan/address.js";
 import type { DesiredArtifact, DesiredFile, DesiredItem } from "../plan/diff.js";
 import { chartAsFile } from "./chart-files.js";
 import { LockIndex } from "../lock/lookup.js";
-import type { AirgapLock, LockedImage, LockedManifest } from "../lock/model.js";
+import type { AirgapLock, LockedChildManifest, LockedImage, LockedManifest } from "../lock/model.js";
+import { isIndexMediaType } from "../core/media-types.js";
 import type { SourceOpener } from "../sources/opener.js";
 import { chartDownloadCredentials } from "../sources/helm-index.js";
 import { keepAttached, referrerContent } from "../referrers/desired.js";
@@ -113,6 +114,12 @@ export async function desiredState(
     readonly needed?: (content: DesiredContent) => boolean;
     /** The bundle that `opener` reads only (`plan --from`): what it lacks is damage, not something to lock again. */
     readonly bundlePath?: string;
+    /**
+     * Entries that may be taken from the lock without reading the source
+     * (see {@link deferredArtifact}); the caller describes those that turn
+     * out to change. Default: none.
+     */
+    readonly deferLocked?: (content: DesiredContent) => boolean;
   } = {},
 ): Promise<DesiredState> {
   const { content: all, files, problems, prune } = desiredContent(config, lock);
@@ -123,6 +130,10 @@ export async function desiredState(
   const isFileserver = (registry: string | undefined) => registry !== undefined && config.registries.get(registry)?.provider === "fileserver";
   const chartFiles: { item: DesiredFile; source: FileSource }[] = [];
   const items = options.describe === false ? [] : await mapLimit(pending, options.concurrency ?? 8, async (p): Promise<DesiredArtifact | undefined> => {
+    if (options.deferLocked?.(p) && !(p.kind === "chart" && isFileserver(p.bundle.registry))) {
+      const deferred = deferredArtifact(p);
+      if (deferred !== undefined) return deferred;
+    }
     let repository: Awaited<ReturnType<typeof opener.open>> | undefined;
     let root: Descriptor | undefined = p.locked ? { mediaType: p.locked.mediaType, digest: p.locked.digest as Descriptor["digest"], size: p.locked.size } : undefined;
     try {
@@ -168,6 +179,46 @@ export async function desiredState(
   for (const d of dangling) problems.push({ pointer: d.pointer, severity: "warning", message: d.message });
   const fileSources = new Map([...files, ...chartFiles].map((f) => [f.item.address, f.source] as const));
   return { items: [...kept, ...files.map((f) => f.item), ...chartFiles.map((f) => f.item)], sources, fileSources, prune, problems };
+}
+
+/**
+ * A locked entry whose target digest is its locked digest (the whole image
+ * is copied, or its root is a single manifest), from the lock alone: no
+ * source request. Its content lists only the manifests the lock records and
+ * its size is the lock's sum, so it is `deferred`: good for deciding that
+ * nothing changes (a locked no-op asks the source nothing, issue 14), never
+ * for planning a write; the caller describes the ones that change.
+ * Undefined when the lock cannot say (an index filtered to some platforms
+ * gets a new digest that only its bytes give).
+ */
+function deferredArtifact(p: DesiredContent): DesiredArtifact | undefined {
+  const locked = p.locked as (LockedManifest & { readonly manifests?: readonly LockedChildManifest[] }) | undefined;
+  if (locked === undefined || p.bundle.registry === undefined) return undefined;
+  if (!p.preserveDigests && p.platforms !== undefined && isIndexMediaType(locked.mediaType)) return undefined;
+  const content = [
+    { digest: locked.digest, size: locked.size, mediaType: locked.mediaType },
+    ...(locked.manifests ?? []).map((m) => ({ digest: m.digest, size: m.size, mediaType: m.mediaType })),
+  ];
+  return {
+    address: p.address,
+    kind: p.kind,
+    registry: p.bundle.registry,
+    repository: p.targetRepository,
+    ...(p.tag !== undefined ? { tag: p.tag } : {}),
+    ...(p.subject !== undefined ? { subject: p.subject, subjectAddress: p.subjectAddress } : {}),
+    source: p.label,
+    digest: locked.digest,
+    content,
+    size: locked.size + (locked.contentSize ?? 0),
+    deferred: true,
+    copy: {
+      sourceDigest: locked.digest,
+      sourceMediaType: locked.mediaType,
+      sourceSize: locked.size,
+      ...(p.platforms && !p.preserveDigests ? { platforms: p.platforms.map(formatPlatform) } : {}),
+      preserveDigests: p.preserveDigests,
+    },
+  };
 }
 
 /**

@@ -3,6 +3,8 @@
  * sizes and sha256), its file on disk, the keys that tie airgap.yaml entries
  * to lock entries, and lookups of the config against a lock. No network: the
  * lock is written by resolve/ and read by desired/, bundle/ and the CLI.
+ *
+ * Pipeline: config → sources → **lock** → desired/observe → diff → plan → apply.
  */
 export * from "./model.js";
 export { LockFileError, type LockFileErrorCode } from "./errors.js";

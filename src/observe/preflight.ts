@@ -53,3 +53,32 @@ export async function preflightTargets(plan: Plan, desired: readonly DesiredItem
   }
   return problems;
 }
+
+/**
+ * Before anything is observed: every target that can be pinged is asked once,
+ * all at the same time, whether it answers, is trusted and accepts the
+ * credentials. An unreachable registry then costs one line naming it and the
+ * setting to check, instead of one failure per object of the plan, and every
+ * unreachable target is named in the same run. Read-only: `GET /v2/`.
+ */
+export async function reachTargets(providers: ReadonlyMap<string, Provider>, signal?: AbortSignal): Promise<PreflightProblem[]> {
+  const checks = [...providers].map(async ([registry, provider]): Promise<PreflightProblem | undefined> => {
+    if (!provider.ping) return undefined;
+    try {
+      await provider.ping(signal ? { signal } : {});
+      return undefined;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const facts = failureFacts(error);
+      return { registry, subject: provider.display, message: `${facts.message}${fixFor(registry, facts.code)}` };
+    }
+  });
+  return (await Promise.all(checks)).filter((p): p is PreflightProblem => p !== undefined);
+}
+
+/** What to check, by failure family; TLS and protocol errors already say their fix. */
+function fixFor(registry: string, code: string | undefined): string {
+  if (code === "REGISTRY_NETWORK") return `; check \`registries.${registry}.url\` and that the registry is running and reachable from here`;
+  if (code === "REGISTRY_AUTH") return `; check \`registries.${registry}.credentials\``;
+  return "";
+}

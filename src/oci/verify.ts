@@ -91,6 +91,20 @@ export class VerifyingStream extends Transform {
   }
 }
 
+/**
+ * Checks bytes already in memory against their descriptor, with the same
+ * errors as {@link VerifyingStream}: for small blobs read whole (manifests),
+ * where a stream would only add overhead.
+ */
+export function verifyBytes(bytes: Uint8Array, expected: { readonly digest: Digest; readonly size?: number; readonly name?: string }): void {
+  const label = expected.name ? `${expected.name} (${digestEncoded(expected.digest).slice(0, 12)})` : expected.digest;
+  if (expected.size !== undefined && bytes.length !== expected.size) {
+    throw new ContentVerificationError(`${label}: got ${bytes.length} bytes, expected ${expected.size}`, expected.digest);
+  }
+  const actual = digestOf(bytes, expected.digest);
+  if (actual !== expected.digest) throw new ContentVerificationError(`${label}: content has digest ${actual}, expected ${expected.digest}`, expected.digest, actual);
+}
+
 /** Reads a whole stream into memory, refusing more than `limit` bytes (for manifests and JSON, never for layers). */
 export async function readAllLimited(stream: AsyncIterable<Uint8Array>, limit: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];

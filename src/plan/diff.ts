@@ -45,6 +45,14 @@ export interface DesiredArtifact {
   /** Every distinct manifest and blob under the root, root included. */
   readonly content: readonly BlobRef[];
   readonly copy: CopySpec;
+  /** Bytes of the whole artifact when `content` does not list them all (a deferred artifact). */
+  readonly size?: number;
+  /**
+   * Taken from the lock without reading the source: `content` lists only
+   * manifests. Enough to find it up to date; planning a write from it is a
+   * bug (the caller describes it first), and diff refuses to.
+   */
+  readonly deferred?: true;
 }
 
 /** A file that should exist in a target. */
@@ -244,9 +252,10 @@ function artifactChange(item: DesiredArtifact, before: string | undefined, uploa
     ...(item.subject !== undefined ? { subject: item.subject } : {}),
     source: item.source,
     after: item.digest,
-    size: item.content.reduce((n, b) => n + b.size, 0),
+    size: item.size ?? item.content.reduce((n, b) => n + b.size, 0),
   };
   if (before === item.digest) return { ...place, action: "no-op", before, reason: "up to date" };
+  if (item.deferred) throw new Error(`internal error: ${item.address} changes but was not read from its source`);
   const { uploads, mounts } = uploadsOf(item);
   const write = { ...place, uploads, ...(mounts.length > 0 ? { mounts } : {}), transfer: uploads.reduce((n, b) => n + b.size, 0), copy: item.copy };
   return before === undefined ? { ...write, action: "create", reason: "not in the target" } : { ...write, action: "update", before, reason: "tag points at another digest" };

@@ -35,8 +35,10 @@ export function createOciToolkit(options: OciToolkitOptions): OciToolkit {
         ...(settings.singleRequestUploads ? { limits: { mode: "single-shot" as const } } : {}),
       });
     },
-    repository(client, name) {
-      return new RegistryRepository(client, name);
+    repository(registry, name) {
+      // The sdk hands out registries as an interface; only clients built here can move content.
+      if (!(registry instanceof RegistryClient)) throw new TypeError(`${registry.registry}: not a registry from this run's OciToolkit`);
+      return new RegistryRepository(registry, name);
     },
     async credentials(url, settings) {
       const found = await credentialsFor(settings, env)(registryDisplayName(registryBaseUrl(url)));

@@ -3,6 +3,9 @@
  * through sources/ to what its source holds (digests, sizes, sha256), as the
  * data of airgap.lock (lock/). Expected failures are collected as problems
  * across all entries; only aborts and bugs throw.
+ *
+ * Pipeline: config → sources → (resolve) → lock → desired/observe → diff → plan → apply.
+ * The step between sources and the lock: run by `airgap lock` and when a plan needs a fresh lock.
  */
 import type { NormalizedConfig } from "../config/normalize.js";
 import { resolveCharts } from "./charts.js";

@@ -13,7 +13,7 @@ import type { Logger } from "../core/logger.js";
 import type { Observation } from "../core/observation.js";
 import type { Secret } from "../core/secret.js";
 import type { ContentWriter, CallOptions } from "../oci/content.js";
-import type { RegistryClient } from "../oci/registry/index.js";
+import type { Registry } from "./registry.js";
 
 /** Bump on a breaking change; the core refuses plugins built for another version. */
 export const PROVIDER_API_VERSION = 1 as const;
@@ -66,9 +66,9 @@ export interface UsernamePassword {
 /** Registry clients built by the core: shared connection pool, auth, retries, limits. */
 export interface OciToolkit {
   /** A client for one registry. */
-  client(options: OciClientOptions): RegistryClient;
-  /** The ContentWriter for one repository of a client's registry. */
-  repository(client: RegistryClient, name: string): ContentWriter;
+  client(options: OciClientOptions): Registry;
+  /** The ContentWriter for one repository of a registry this toolkit built. */
+  repository(registry: Registry, name: string): ContentWriter;
   /**
    * The username and password airgap would send to a registry for these
    * settings (explicit, credential helper, docker/containers auth files), or
@@ -86,8 +86,13 @@ export interface ProviderContext {
   readonly baseDir: string;
   readonly logger: Logger;
   readonly oci: OciToolkit;
-  /** Milliseconds since the epoch, for expiry decisions (token refresh); tests inject one. Default `Date.now`. */
+  /** Milliseconds since the epoch, for expiry decisions (token refresh) and timestamps; tests inject one. Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * How a provider waits between retries of its own API calls (rejecting when
+   * `signal` aborts); tests inject one that waits no real time. Default real timers.
+   */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** A target object the core asks about. */
@@ -157,6 +162,14 @@ export interface WriteLock {
 export interface Provider {
   /** How the target is shown in plans (`registry.internal:5000`, `oci:./mirror`). */
   readonly display: string;
+  /**
+   * Checks, read-only and once per plan before any observation, that the
+   * target answers, its TLS certificate is trusted and it accepts the
+   * credentials; throws the target's own error when not. Lets `plan` say
+   * "registry X: unreachable" once per target, with every target's problem
+   * in one run, instead of one failure per object.
+   */
+  ping?(options?: CallOptions): Promise<void>;
   /** OCI content: the store for one repository. */
   repository?(name: string): ContentWriter;
   /** Tags of a repository; an absent repository has none. */

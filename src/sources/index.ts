@@ -4,6 +4,9 @@
  * layouts and their tars, docker-save archives, MKE-style archive folders,
  * Helm HTTP repositories and file URLs, each as a read-only repository.
  * Knows nothing of the lock, plans or targets.
+ *
+ * Pipeline: config → **sources** → lock → desired/observe → diff → plan → apply.
+ * resolve/ reads sources to write the lock; bundles and apply read them to copy.
  */
 export { ResolveError, type ResolveErrorCode } from "./errors.js";
 export { SourceOpener, registrySourceUrl, sourceCredentials, type SourceOpenerOptions, type RepositoryName } from "./opener.js";

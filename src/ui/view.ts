@@ -23,9 +23,27 @@ export interface View {
   close(): Promise<void>;
 }
 
-/** Picks the view the way Terraform and Ink do: JSON if asked, Ink on an interactive terminal outside CI, plain otherwise. */
-export function chooseView(options: { readonly json: boolean; readonly stdoutIsTTY: boolean; readonly stderrIsTTY: boolean; readonly env: Readonly<Record<string, string | undefined>> }): ViewKind {
+/** Narrowest terminal the interactive view draws in; below it (or when the width is unknown, 0) lines are printed plainly. */
+export const MIN_INK_COLUMNS = 20;
+
+/**
+ * Picks the view the way Terraform and Ink do: JSON if asked, Ink on an
+ * interactive terminal outside CI that says how wide it is, plain otherwise.
+ * A terminal that reports 0 columns or rows (a serial console, a CI runner's
+ * pseudo-terminal) cannot lay out progress lines.
+ */
+export function chooseView(options: {
+  readonly json: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  /** The terminal's width as stdout reports it; undefined or 0 when it is not known. */
+  readonly columns?: number | undefined;
+  /** The terminal's height; undefined or 0 when not known (Ink would clear the screen on every frame). */
+  readonly rows?: number | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}): ViewKind {
   if (options.json) return "json";
   const ci = options.env["CI"] !== undefined && options.env["CI"] !== "" && options.env["CI"] !== "false";
-  return !ci && options.stdoutIsTTY && options.stderrIsTTY && options.env["TERM"] !== "dumb" ? "ink" : "plain";
+  const wide = (options.columns ?? 0) >= MIN_INK_COLUMNS && (options.rows ?? 0) > 0;
+  return !ci && options.stdoutIsTTY && options.stderrIsTTY && wide && options.env["TERM"] !== "dumb" ? "ink" : "plain";
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { CLI, runCli } from "./run-cli.js";
 
 const dirs: string[] = [];
 const temp = (): string => {
@@ -159,12 +160,78 @@ cluster: { registry: h, outputs: [{ type: k0s, path: x, pullPolicy: never }, { t
     const nodeArgs = ["--import", new URL("./fixtures/import-trace.mjs", import.meta.url).pathname];
     for (const args of [["--version"], ["validate", "-f", join(root, "examples/k0s/airgap.yaml")]]) {
       writeFileSync(trace, "");
-      const run = runCli(args, { nodeArgs, env: { AIRGAP_IMPORT_TRACE: trace, REGISTRY_USER: "u", REGISTRY_PASSWORD: "p" } });
+      const run = runCli(args, { nodeArgs, env: { AIRGAP_IMPORT_TRACE: trace, REGISTRY_USER: "u", REGISTRY_PASSWORD: "p", REGISTRY_CA_FILE: join(root, "test/fixtures/canonical/corp-ca.pem") } });
       expect(run.code).toBe(0);
       const loaded = readFileSync(trace, "utf8").split("\n").filter(Boolean);
       expect(loaded.length).toBeGreaterThan(3);
       const forbidden = loaded.filter((url) => /\/node_modules\/(ink|react|undici)\/|^node:(http|https|net|tls)$|\/src\/oci\//.test(url));
       expect(forbidden).toEqual([]);
     }
+  });
+});
+
+/** A config that copies the quickstart's image from its OCI layout into a layout in `dir`: no network, no server. */
+function offlineConfig(dir: string): void {
+  writeFileSync(
+    join(dir, "airgap.yaml"),
+    `apiVersion: airgap/v1
+sources:
+  q: { type: oci-layout, path: ${join(root, "examples/quickstart/content")} }
+registries:
+  local: { provider: oci-layout, path: ./mirror }
+bundles:
+  hello:
+    registry: local
+    images:
+      - { source: q, ref: library/hello:1.0 }
+`,
+  );
+}
+
+describe("errors that say what to do", () => {
+  it("bundle -o into a directory that does not exist is a clear error before any work, and writes nothing", () => {
+    const dir = temp();
+    offlineConfig(dir);
+    const run = runCli(["bundle", "-o", "/no/such/dir/x.tar", "--no-color"], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("error: -o /no/such/dir/x.tar: directory /no/such/dir does not exist; create it first or choose another path\n");
+    expect(readdirSync(dir)).toEqual(["airgap.yaml"]);
+    const intoDir = runCli(["bundle", "-o", dir, "--no-color"], { cwd: dir });
+    expect(intoDir.stderr).toMatch(/^error: -o \S+: it is a directory; give a file name/);
+    const plan = runCli(["plan", "-out", "/no/such/dir/plan.json", "--no-color"], { cwd: dir });
+    expect(plan.stderr).toBe("error: -out /no/such/dir/plan.json: directory /no/such/dir does not exist; create it first or choose another path\n");
+  });
+
+  it("the hint after plan --from B.tar -out P is the apply command that works on the far side", () => {
+    const near = temp();
+    offlineConfig(near);
+    expect(runCli(["bundle", "-o", "b.tar"], { cwd: near }).code).toBe(0);
+    const far = temp();
+    offlineConfig(far); // the same airgap.yaml; its sources are never contacted from the bundle
+    const bundle = join(near, "b.tar");
+    const plan = runCli(["plan", "--from", bundle, "-out", "p.json", "--no-color"], { cwd: far });
+    expect(plan.code, plan.stderr).toBe(0);
+    const hint = /Apply exactly this plan with: (.*)$/m.exec(plan.stdout + plan.stderr)?.[1];
+    expect(hint).toBe(`airgap apply --from ${bundle} p.json`);
+    const apply = runCli(hint!.split(" ").slice(1), { cwd: far });
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(existsSync(join(far, "mirror/index.json"))).toBe(true);
+  });
+
+  it("a terminal that reports 0 columns gets plain output, not the interactive view", () => {
+    const dir = temp();
+    offlineConfig(dir);
+    const inTerminal = (stty: string): string =>
+      spawnSync("script", ["-qec", `stty ${stty}; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} plan`, "/dev/null"], {
+        cwd: dir,
+        env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", TERM: "xterm" },
+        encoding: "utf8",
+        timeout: 30_000,
+      }).stdout;
+    const narrow = inTerminal("cols 0 rows 0");
+    expect(narrow).toMatch(/Plan: 1 to add, 0 to change, 0 to destroy\./);
+    // Ink draws frames with synchronized-update escapes; plain output has none.
+    expect(narrow).not.toContain("\u001b[?2026h");
+    expect(inTerminal("cols 100 rows 40")).toContain("\u001b[?2026h");
   });
 });

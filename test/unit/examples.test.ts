@@ -12,7 +12,11 @@ import { createProviderCatalog } from "../../src/providers/catalog.js";
 
 const examplesDir = new URL("../../examples/", import.meta.url).pathname;
 const examples = readdirSync(examplesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-const env = new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key === "string" ? `dummy-${key.toLowerCase()}` : undefined) });
+const caFile = new URL("../fixtures/canonical/corp-ca.pem", import.meta.url).pathname;
+/** Every variable set: CA files to a real PEM file (validate reads them), the rest to a dummy value. */
+const env = new Proxy({} as Record<string, string>, {
+  get: (_t, key) => (typeof key !== "string" ? undefined : key.endsWith("_CA_FILE") ? caFile : `dummy-${key.toLowerCase()}`),
+});
 
 describe("examples", () => {
   it("has one example per seed and the offline quickstart", () => {

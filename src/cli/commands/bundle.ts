@@ -22,6 +22,7 @@ import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
+import { checkOutputPath, localWriteError } from "../local-output.js";
 import { lockForPlan, PipelineError } from "../pipeline.js";
 import { interruptSignal, openSession, openView, type Session } from "../session.js";
 
@@ -65,6 +66,8 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
   const parsed = parseCommandArgs("bundle", args, { output: { type: "string", short: "o" }, bundle: { type: "string", multiple: true }, since: { type: "string" } });
   const output = stringFlag(parsed, "output");
   if (output === undefined) throw new UsageError("bundle needs -o FILE.tar: where to write the bundle");
+  const outputPath = resolve(io.cwd, output);
+  await checkOutputPath(outputPath, "-o");
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
   const transport = new Transport();
@@ -89,7 +92,7 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     const address = `bundle[${JSON.stringify(output)}]`;
     let started = false;
     const result = await writeBundle(
-      resolve(io.cwd, output),
+      outputPath,
       images,
       (carried) => [
         { name: "airgap.yaml", content: sanitizeConfigText(session.loaded.text) },
@@ -125,7 +128,7 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
   } catch (error) {
     if (error instanceof ConfigError) return ExitCode.Error;
     if (error instanceof PipelineError && error.diagnostics.length) view.diagnostics(error.diagnostics);
-    throw error;
+    throw localWriteError(error, outputPath, "the bundle");
   } finally {
     interrupt.dispose();
     await opener.close();

@@ -14,6 +14,7 @@ import { openBundle } from "../../bundle/read-bundle.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
+import { checkOutputPath, localWriteError } from "../local-output.js";
 import { closeAll, makePlan, PipelineError, type Planned } from "../pipeline.js";
 import { interruptSignal, openSession, openView } from "../session.js";
 import { airgapVersion } from "../version.js";
@@ -40,11 +41,28 @@ export function targetsFlag(values: Readonly<Record<string, unknown>>): string[]
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/** A word of a command line, quoted for a POSIX shell when it needs it. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that applies a saved plan: with the same config file and, for
+ * a plan made from a bundle, the same bundle (the far side cannot reach the
+ * sources, and apply checks that the bundle is the one planned from).
+ */
+export function applyCommand(planFile: string, from: string | undefined, configFile: string | undefined): string {
+  const words = ["airgap", "apply", ...(configFile !== undefined ? ["-f", configFile] : []), ...(from !== undefined ? ["--from", from] : []), planFile];
+  return words.map(shellWord).join(" ");
+}
+
 /** Runs plan. */
 export async function runPlan(args: readonly string[], io: CommandIo): Promise<ExitCode> {
   // Terraform spells it -out; accept --out and -out=FILE too.
   const normalized = args.map((a) => (a === "-out" ? "--out" : a.startsWith("-out=") ? `--out=${a.slice(5)}` : a));
   const parsed = parseCommandArgs("plan", normalized, { ...PLAN_OPTIONS, out: { type: "string" }, "detailed-exitcode": { type: "boolean" } });
+  const planOut = stringFlag(parsed, "out");
+  if (planOut !== undefined) await checkOutputPath(resolve(io.cwd, planOut), "-out");
   const view = await openView(io, boolFlag(parsed, "json"));
   const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");
@@ -78,8 +96,10 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
         },
         airgapVersion(),
       );
-      await writePlanFile(resolve(io.cwd, out), file);
-      view.info(`Saved the plan to ${out}. Apply exactly this plan with: airgap apply ${out}`);
+      await writePlanFile(resolve(io.cwd, out), file).catch((error: unknown) => {
+        throw localWriteError(error, resolve(io.cwd, out), "the plan");
+      });
+      view.info(`Saved the plan to ${out}. Apply exactly this plan with: ${applyCommand(out, from, stringFlag(parsed, "file"))}`);
     }
     if (boolFlag(parsed, "detailed-exitcode") && hasChanges(planned.plan)) return ExitCode.Changes;
     return ExitCode.Ok;

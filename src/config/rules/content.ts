@@ -7,6 +7,7 @@ import { parsePlatform } from "../../core/oci-types.js";
 import { formatReference, isValidRepository, parseReference, type ImageReference } from "../../core/reference.js";
 import { DEFAULT_NAMING, targetRepository, type NamingPolicy } from "../../core/naming.js";
 import type { Bundle, Image, TagFilter } from "../generated/airgap-config.js";
+import { globProblem, rangeProblem, regexProblem } from "../strict-values.js";
 import { entries, type Rule, type RuleContext } from "./context.js";
 
 type Path = (string | number)[];
@@ -27,11 +28,8 @@ function imageReference(ctx: RuleContext, image: Image, path: Path): ImageRefere
 }
 
 function checkRegex(ctx: RuleContext, path: Path, pattern: string): void {
-  try {
-    new RegExp(pattern);
-  } catch (error) {
-    ctx.report("error", path, `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, "")}`);
-  }
+  const problem = regexProblem(pattern);
+  if (problem) ctx.report("error", path, problem);
 }
 
 function checkTagFilter(ctx: RuleContext, filter: TagFilter, path: Path): void {
@@ -40,9 +38,10 @@ function checkTagFilter(ctx: RuleContext, filter: TagFilter, path: Path): void {
   if (selectors.length > 1) ctx.report("error", path, `choose one of ${selectors.map((s) => `\`${s}\``).join(", ")}: a filter takes one selector (\`newest\` and \`exclude\` combine with any)`);
   if (filter.regex !== undefined) checkRegex(ctx, [...path, "regex"], filter.regex);
   if (filter.exclude !== undefined) checkRegex(ctx, [...path, "exclude"], filter.exclude);
-  if (filter.semver !== undefined && semver.validRange(filter.semver, { loose: true }) === null) {
-    ctx.report("error", [...path, "semver"], `invalid semver range "${filter.semver}" (examples: ">=1.0 <2", "1.25.x", "~1.2")`);
-  }
+  const range = filter.semver === undefined ? undefined : rangeProblem(filter.semver);
+  if (range) ctx.report("error", [...path, "semver"], range);
+  const glob = filter.glob === undefined ? undefined : globProblem(filter.glob);
+  if (glob) ctx.report("error", [...path, "glob"], glob);
 }
 
 function checkPlatforms(ctx: RuleContext, platforms: readonly string[] | undefined, path: Path): void {
@@ -140,9 +139,8 @@ export const bundleContent: Rule = (ctx) => {
           upstream = { registry: chart.source ?? "", repository: chart.name };
         }
         const exact = semver.valid(chart.version, { loose: true }) !== null;
-        if (!exact && semver.validRange(chart.version, { loose: true }) === null) {
-          return ctx.report("error", [...path, "version"], `"${chart.version}" is neither a version nor a semver range`);
-        }
+        const range = exact ? undefined : rangeProblem(chart.version);
+        if (range) return ctx.report("error", [...path, "version"], `not a version, and not a semver range: ${range}`);
         version = exact ? chart.version : undefined;
       }
       const target = targetRepository(upstream, bundle.path, policy, as);

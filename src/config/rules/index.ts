@@ -9,14 +9,14 @@ import type { DeclaredNames } from "../prune.js";
 import { bundleContent, clusterOutputs } from "./content.js";
 import { createRuleContext, type ProviderCatalog, type Rule } from "./context.js";
 import { consistentSettings, crossReferences, knownProviders } from "./providers.js";
-import { noCredentialsInUrls } from "./urls.js";
+import { noCredentialsInUrls, wellFormedAddresses } from "./urls.js";
 import { referrersSupport } from "./referrers.js";
 
 export type { ContentKind, ProviderCatalog, Rule, RuleContext } from "./context.js";
 export { namingPolicy, parseOciChart } from "./content.js";
 
 /** Every rule, in the order their findings read best. */
-export const RULES: readonly Rule[] = [knownProviders, crossReferences, consistentSettings, noCredentialsInUrls, bundleContent, referrersSupport, clusterOutputs];
+export const RULES: readonly Rule[] = [knownProviders, crossReferences, consistentSettings, noCredentialsInUrls, wellFormedAddresses, bundleContent, referrersSupport, clusterOutputs];
 
 /** Runs every rule over a schema-valid config. */
 export function checkRules(

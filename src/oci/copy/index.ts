@@ -3,6 +3,9 @@
  * ContentReader to any ContentWriter, children first and tag last, skipping,
  * mounting and deduplicating across a whole run, filtering platforms when
  * asked. Import from here; the files behind it are implementation detail.
+ *
+ * Below the pipeline (config → sources → lock → desired/observe → diff →
+ * plan → apply): apply and bundles move content through it; it knows no config.
  */
 export { copyGraph, type CopyGraphResult } from "./copy-graph.js";
 export { copyReference, type CopyReferenceResult, type TagOutcome } from "./copy-reference.js";

@@ -3,6 +3,9 @@
  * images: indexed without extracting, with a synthesized Docker schema 2
  * manifest per image. Import from here; the files behind it are
  * implementation detail.
+ *
+ * Below the pipeline (config → sources → lock → desired/observe → diff →
+ * plan → apply): a source format sources/ opens; it knows no config.
  */
 export { DockerArchive, type OpenDockerArchiveOptions, type OpenDockerArchiveResult } from "./archive.js";
 export { CONFIG_SIZE_LIMIT, type DockerArchiveImage } from "./images.js";

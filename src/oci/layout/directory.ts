@@ -17,7 +17,7 @@ import type { Descriptor, ImageIndex } from "../../core/oci-types.js";
 import { Annotation } from "../../core/oci-types.js";
 import { MediaType } from "../../core/media-types.js";
 import type { CallOptions } from "../content.js";
-import { VerifyingStream } from "../verify.js";
+import { verifyBytes, VerifyingStream } from "../verify.js";
 import { streamToFileAtomic, tempPathIn, writeFileAtomic } from "../../fs/atomic-file.js";
 import { LayoutDirectoryRepository } from "./directory-repository.js";
 import { LayoutError } from "./errors.js";
@@ -193,6 +193,22 @@ export class OciLayoutDirectory implements LayoutStore {
   /** True when the blob is stored with the descriptor's size. */
   async hasBlob(descriptor: Descriptor, options: CallOptions = {}): Promise<boolean> {
     return (await this.blobSize(descriptor.digest, options)) === descriptor.size;
+  }
+
+  /** Reads a small stored blob whole, verified, without a stream (see LayoutStore). */
+  async readBlobBytes(descriptor: Descriptor, options: CallOptions = {}): Promise<Buffer> {
+    const entry = blobEntryName(descriptor.digest);
+    options.signal?.throwIfAborted();
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.blobPath(descriptor.digest));
+    } catch (error) {
+      if (isNotFound(error)) throw new LayoutError("BLOB_NOT_FOUND", this.name, `${entry} is not in the layout`, { entry });
+      throw error;
+    }
+    options.signal?.throwIfAborted();
+    verifyBytes(bytes, { digest: descriptor.digest, size: descriptor.size, name: `${this.name} ${entry}` });
+    return bytes;
   }
 
   /** Streams a stored blob, verified against the descriptor unless `verify: false`. */

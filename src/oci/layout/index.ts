@@ -1,4 +1,10 @@
-/** OCI image layouts: directories, tar archives (read and write), and their shared pieces. */
+/**
+ * OCI image layouts: directories, tar archives (read and write), and their shared pieces.
+ *
+ * Below the pipeline (config → sources → lock → desired/observe → diff →
+ * plan → apply): sources and bundles use it, the oci-layout provider through the
+ * sdk; it knows no config.
+ */
 export * from "./errors.js";
 export * from "./layout-files.js";
 export * from "./ref-name.js";

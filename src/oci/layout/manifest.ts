@@ -63,8 +63,7 @@ export async function readManifest(store: LayoutStore, descriptor: Descriptor, o
   if (descriptor.size > limit || stored > limit) {
     throw new LayoutError("TOO_LARGE", store.name, `manifest ${entry} is ${Math.max(descriptor.size, stored)} bytes, over the ${limit}-byte limit`, { entry });
   }
-  const stream = await store.openBlob(descriptor, options);
-  const bytes = await readAllLimited(stream, limit, `manifest ${entry}`);
+  const bytes = store.readBlobBytes !== undefined ? await store.readBlobBytes(descriptor, options) : await readAllLimited(await store.openBlob(descriptor, options), limit, `manifest ${entry}`);
   const parsed = parseJson(bytes);
   if (!parsed.ok) throw new LayoutError("INVALID_MANIFEST", store.name, `manifest ${entry} is ${parsed.reason}`, { entry });
 

@@ -32,4 +32,12 @@ export interface LayoutStore {
    * fails with ContentVerificationError when the bytes do not match.
    */
   openBlob(descriptor: Descriptor, options?: OpenBlobOptions): Promise<Readable>;
+  /**
+   * Reads a small blob (a manifest) whole and verified, without a stream.
+   * Optional: stores that have it spare the many concurrent manifest reads of
+   * a lock one file stream and one abort listener each on the run's signal
+   * (eleven of those on one signal is a Node MaxListenersExceededWarning).
+   * Callers check the size limit first.
+   */
+  readBlobBytes?(descriptor: Descriptor, options?: CallOptions): Promise<Buffer>;
 }

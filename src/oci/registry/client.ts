@@ -15,13 +15,21 @@ import {
   putManifest,
   type CallSignal,
   type DeleteResult,
+  type FetchedManifest,
   type ManifestGetResult,
   type ManifestHeadResult,
   type PutManifestResult,
 } from "./manifests.js";
+import { RegistryError } from "./errors.js";
+import { ManifestMemo } from "./manifest-memo.js";
+import { parseManifestReference } from "./names.js";
 import { listReferrers, type ReferrersOptions, type ReferrersResult } from "./referrers.js";
 import { cancelUpload, mountBlob, startUpload, type MountResult, type UploadSession } from "./upload-session.js";
 import { DEFAULT_UPLOAD_LIMITS, pushBlob, type BlobSource, type PushBlobOptions, type PushBlobResult, type UploadLimits } from "./uploads.js";
+
+function found(manifest: FetchedManifest | undefined): ManifestGetResult {
+  return manifest !== undefined ? { found: true, manifest } : { found: false };
+}
 
 /** Limits of one client; every field optional. */
 export interface RegistryLimits extends UploadLimits {
@@ -49,6 +57,8 @@ export class RegistryClient {
   /** The connection (base URL, auth, transport) shared by the endpoint helpers. */
   readonly connection: RegistryConnection;
   readonly limits: RegistryLimits;
+  /** Manifests fetched in this run, by digest (a client lives for one command run). */
+  private readonly memo = new ManifestMemo();
 
   constructor(options: RegistryClientOptions) {
     this.connection = new RegistryConnection(options);
@@ -75,9 +85,48 @@ export class RegistryClient {
     return headManifest(this.connection, repository, reference, options);
   }
 
-  /** GET a manifest (all four types accepted), verified and limited to 4 MiB. */
-  getManifest(repository: string, reference: string, options: CallSignal = {}): Promise<ManifestGetResult> {
-    return getManifest(this.connection, repository, reference, options);
+  /**
+   * GET a manifest (all four types accepted), verified and limited to 4 MiB,
+   * once per digest per run: a digest is looked up in this client's memo
+   * first; a tag is resolved to its digest with a HEAD (which registries
+   * such as Docker Hub do not count against pull limits) and then read by
+   * digest, so many tags on one image cost one GET. When that path fails
+   * (no digest in the HEAD answer, an HTTP refusal, a tag that moved in
+   * between), the tag is read directly, so the answer and its error
+   * messages are those of a plain GET; network failures are not tried twice.
+   */
+  async getManifest(repository: string, reference: string, options: CallSignal = {}): Promise<ManifestGetResult> {
+    const ref = parseManifestReference(reference);
+    if (ref.kind === "digest") return found(await this.manifestByDigest(repository, ref.digest, options));
+    // A HEAD answer has no body: for an HTTP or auth refusal, the GET below says what the registry said.
+    const head = await headManifest(this.connection, repository, reference, options).catch((error: unknown) => {
+      if (error instanceof RegistryError && (error.code === "REGISTRY_HTTP" || error.code === "REGISTRY_AUTH")) return undefined;
+      throw error;
+    });
+    if (head !== undefined && !head.found) return { found: false };
+    return this.getManifestAfterHead(repository, reference, head, options);
+  }
+
+  /**
+   * The manifest of a tag (or digest) whose HEAD answer the caller already has (so it is
+   * not asked twice): read by the digest it names, through the memo, else by
+   * tag. `head` undefined means the HEAD failed or was not made.
+   */
+  async getManifestAfterHead(repository: string, reference: string, head: ManifestHeadResult | undefined, options: CallSignal = {}): Promise<ManifestGetResult> {
+    if (head?.found === true && head.digest !== undefined) {
+      const manifest = await this.manifestByDigest(repository, head.digest, options).catch(() => undefined);
+      if (manifest !== undefined) return { found: true, manifest };
+    }
+    const got = await getManifest(this.connection, repository, reference, options);
+    if (got.found) this.memo.put(repository, got.manifest);
+    return got;
+  }
+
+  private manifestByDigest(repository: string, digest: string, options: CallSignal): Promise<FetchedManifest | undefined> {
+    return this.memo.get(repository, digest, async () => {
+      const got = await getManifest(this.connection, repository, digest, options);
+      return got.found ? got.manifest : undefined;
+    });
   }
 
   /** PUT a manifest's exact bytes under a tag or digest. */

@@ -8,6 +8,9 @@
  * Nothing is process-wide: a command creates one {@link Transport}, passes it
  * to every {@link RegistryClient} (and HTTP download) of its run, and closes
  * it at the end. Each client has its own concurrency limit.
+ *
+ * Below the pipeline (config → sources → lock → desired/observe → diff →
+ * plan → apply): sources read and apply writes through it; it knows no config.
  */
 export { RegistryClient, type RegistryClientOptions, type RegistryLimits } from "./client.js";
 export { RegistryRepository, isManifestMediaType, type RegistryRepositoryOptions } from "./repository.js";

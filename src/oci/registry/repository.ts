@@ -112,7 +112,7 @@ export class RegistryRepository implements ContentWriter {
     if (head.digest !== undefined && head.size !== undefined && head.mediaType !== undefined && isManifestMediaType(head.mediaType)) {
       return { mediaType: head.mediaType, digest: head.digest, size: head.size };
     }
-    const got = await this.client.getManifest(this.repository, reference, options);
+    const got = await this.client.getManifestAfterHead(this.repository, reference, head, options);
     if (!got.found) return undefined;
     this.manifests.set(got.manifest.descriptor.digest, got.manifest.bytes);
     return got.manifest.descriptor;

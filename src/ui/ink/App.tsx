@@ -29,17 +29,17 @@ function eta(seconds: number | undefined): string {
 
 const PLAN_COLOURS: Partial<Record<NonNullable<FinishedLine["planStyle"]>, string>> = { create: "green", update: "yellow", delete: "red" };
 
-function Finished({ line }: { readonly line: FinishedLine }) {
+function Finished({ line, styled }: { readonly line: FinishedLine; readonly styled: boolean }) {
   if (line.tone === "plan") {
     const style = line.planStyle ?? "plain";
-    const colour = PLAN_COLOURS[style];
+    const colour = styled ? PLAN_COLOURS[style] : undefined;
     return (
-      <Text {...(colour ? { color: colour } : {})} bold={style === "heading" || style === "summary"} dimColor={style === "dim"}>
+      <Text {...(colour ? { color: colour } : {})} bold={styled && (style === "heading" || style === "summary")} dimColor={styled && style === "dim"}>
         {line.text || " "}
       </Text>
     );
   }
-  const colour = line.tone === "ok" ? "green" : line.tone === "error" ? "red" : undefined;
+  const colour = !styled ? undefined : line.tone === "ok" ? "green" : line.tone === "error" ? "red" : undefined;
   return <Text {...(colour ? { color: colour } : {})}>{line.text}</Text>;
 }
 
@@ -47,9 +47,11 @@ function Finished({ line }: { readonly line: FinishedLine }) {
  * The app: redraws at most ten times a second, whatever the event rate. Each
  * render reads the latest state from the source, so a final `rerender` (the
  * view's close) draws everything, including what arrived within the last
- * 100 ms: a state update during unmount would be dropped.
+ * 100 ms: a state update during unmount would be dropped. `colour` false
+ * (NO_COLOR, --no-color) draws no colour, bold or dim at all: the choice is
+ * passed in, never left to what the terminal library reads from the environment.
  */
-export function App({ source, now = Date.now }: { readonly source: StateSource; readonly now?: () => number }) {
+export function App({ source, now = Date.now, colour = true }: { readonly source: StateSource; readonly now?: () => number; readonly colour?: boolean }) {
   const [, setVersion] = useState(0);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -69,7 +71,7 @@ export function App({ source, now = Date.now }: { readonly source: StateSource; 
   const running = state.startedAt !== undefined && state.summary === undefined;
   return (
     <>
-      <Static items={[...state.finished]}>{(line) => <Finished key={line.key} line={line} />}</Static>
+      <Static items={[...state.finished]}>{(line) => <Finished key={line.key} line={line} styled={colour} />}</Static>
       {running ? (
         <Box flexDirection="column">
           <Text>
@@ -78,7 +80,7 @@ export function App({ source, now = Date.now }: { readonly source: StateSource; 
             {eta(progress.eta)}
           </Text>
           {state.inFlight.map((f) => (
-            <Text key={f.address} dimColor>
+            <Text key={f.address} dimColor={colour}>
               {"  "}
               {f.address} {f.total > 0 && f.bytes <= f.total ? `${formatBytes(f.bytes)} / ${formatBytes(f.total)}` : formatBytes(f.bytes)}
             </Text>

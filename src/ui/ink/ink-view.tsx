@@ -13,8 +13,16 @@ import type { View } from "../view.js";
 import { App, type StateSource } from "./App.js";
 import { INITIAL_STATE, reduceApply, type FinishedLine, type UiState } from "./store.js";
 
+/** How the Ink view draws. */
+export interface InkViewOptions {
+  /** Colour, bold and dim on (the CLI's decision from NO_COLOR, FORCE_COLOR and flags). */
+  readonly colour: boolean;
+  readonly now?: () => number;
+}
+
 /** Creates the Ink view on `stdout` (a TTY). */
-export function createInkView(stdout: NodeJS.WriteStream, now: () => number = Date.now): View {
+export function createInkView(stdout: NodeJS.WriteStream, options: InkViewOptions): View {
+  const { colour, now = Date.now } = options;
   let state: UiState = INITIAL_STATE;
   const listeners = new Set<() => void>();
   const source: StateSource = {
@@ -30,7 +38,7 @@ export function createInkView(stdout: NodeJS.WriteStream, now: () => number = Da
   };
   const append = (lines: readonly Omit<FinishedLine, "key">[]) =>
     update({ ...state, finished: [...state.finished, ...lines.map((l, i) => ({ ...l, key: `${state.finished.length + i}` }))] });
-  const instance = render(<App source={source} now={now} />, { stdout, patchConsole: false, exitOnCtrlC: false });
+  const instance = render(<App source={source} now={now} colour={colour} />, { stdout, patchConsole: false, exitOnCtrlC: false });
   let started = now();
   let closed = false;
   return {
@@ -56,7 +64,7 @@ export function createInkView(stdout: NodeJS.WriteStream, now: () => number = Da
     async close() {
       if (closed) return;
       closed = true;
-      instance.rerender(<App source={source} now={now} />);
+      instance.rerender(<App source={source} now={now} colour={colour} />);
       instance.unmount();
       await instance.waitUntilExit();
     },

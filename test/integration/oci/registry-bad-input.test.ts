@@ -193,8 +193,12 @@ describe("authentication failures", () => {
     const own = new Transport({ retry: { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 3 }, clock: new ManualClock() });
     try {
       const toolkit = createOciToolkit({ transport: own, logger: silentLogger, env: {} });
-      const client = toolkit.client({ url: basicRegistry.url, credentials: { username: basicRegistry.username ?? "", password: new Secret("not-the-password") } });
-      const error = await client.getManifest("library/single", "1.0").catch((e: unknown) => e);
+      const built = toolkit.client({ url: basicRegistry.url, credentials: { username: basicRegistry.username ?? "", password: new Secret("not-the-password") } });
+      // Plugins see the sdk's Registry interface; the core's copy graph gets the client behind it.
+      expect(built).toBeInstanceOf(RegistryClient);
+      const client = built as RegistryClient;
+      // By digest, so the first request is a GET whose body can be quoted (a tag is first resolved with a HEAD: next test).
+      const error = await client.getManifest("library/single", images.get("library/single", "1.0").root.digest).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryError);
       expect(error).toMatchObject({ code: "REGISTRY_AUTH", status: 401, temporary: false, registryCode: "UNAUTHORIZED", registryMessage: "authentication required" });
       expect((error as Error).message).toBe(`authentication failed for ${basicRegistry.host} (realm "airgap-test"): authentication required; tried username "${basicRegistry.username ?? ""}" from airgap.yaml`);

@@ -18,7 +18,7 @@ ${projects}`;
 describe("validate: Harbor projects", () => {
   it("accepts the palette example as written", async () => {
     const file = new URL("../../../examples/palette/airgap.yaml", import.meta.url).pathname;
-    const result = await loadConfig({ file, env: { HARBOR_USER: "admin", HARBOR_PASSWORD: "x", FILES_USER: "u", FILES_PASSWORD: "p" }, providers: createProviderCatalog(".") });
+    const result = await loadConfig({ file, env: { HARBOR_USER: "admin", HARBOR_PASSWORD: "x", HARBOR_CA_FILE: new URL("../../fixtures/canonical/corp-ca.pem", import.meta.url).pathname, FILES_USER: "u", FILES_PASSWORD: "p" }, providers: createProviderCatalog(".") });
     expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   });
 

@@ -89,7 +89,7 @@ function localExample(): string {
     .replace("sources:\n", `sources:\n${sources}\n`)
     .replace("https://software.example.com/palette/manifests", origin.url)
     .replace("https://harbor.example.internal", harbor.url)
-    .replace("./harbor-ca.pem", harbor.caFile!)
+    .replace("${HARBOR_CA_FILE}", harbor.caFile!)
     .replace("https://files.example.internal/palette", `${files.url}/palette`)
     .replace(/sha256: [0-9a-f]{64}/, `sha256: ${createHash("sha256").update(manifestsZip).digest("hex")}`);
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { generateImages, pushImages } from "../../harness/images.js";
-import { listTags, useRegistryPair, workflowConfig } from "./workflow.js";
+import { listTags, useRegistryPair, waitFor, workflowConfig } from "./workflow.js";
 
 const images = generateImages("wf-readonly");
 const extra = generateImages("wf-readonly-extra", [
@@ -36,9 +36,13 @@ describe("read-only plan", () => {
     const plan = await ws.run(["plan", "--detailed-exitcode"]);
     expect(plan.stdout).toMatch(/Plan: 2 to add, 1 to change, 1 to destroy\./);
     expect(plan.code).toBe(2);
-    // The registry writes its access log line when it answers; give the last lines a moment to land.
-    await new Promise((r) => setTimeout(r, 300));
-    const during = requests((await pair.mirror.readLog()).slice(logBefore));
+    // The registry writes an access-log line as it answers: a marker request sent after the plan
+    // exited lands after every line of the plan, so wait for the marker instead of a fixed time.
+    const marker = `/v2/readonly-plan-marker/tags/list`;
+    await (await pair.mirror.fetch(marker)).arrayBuffer();
+    await waitFor("the marker request in the access log", async () => (await pair.mirror.readLog()).slice(logBefore).includes(`GET ${marker} `));
+    const logAfter = (await pair.mirror.readLog()).slice(logBefore);
+    const during = requests(logAfter.slice(0, logAfter.indexOf(`GET ${marker} `)));
 
     expect(during.length).toBeGreaterThan(5);
     const writes = during.filter((r) => r.method !== "GET" && r.method !== "HEAD");

@@ -66,6 +66,15 @@ describe("a target that answers 500", () => {
     expect(injected.length).toBeGreaterThan(1);
     expect(new Set(injected.map((r) => r.repository))).toEqual(new Set(["mke/team/sub/legacy"]));
 
+    // The JSON output keeps the registry's facts as fields: status, its own code, temporary (a 500 may pass).
+    const json = await ws.run(["apply", "--auto-approve", "--json"]);
+    expect(json.code).toBe(1);
+    const events = json.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { type: string; address?: string; error?: Record<string, unknown> });
+    const failed = events.filter((e) => e.type === "change-failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ address: failing, error: { status: 500, serverCodes: ["UNKNOWN"], temporary: true, code: "COPY_FAILED" } });
+    expect(failed[0]!.error!["message"]).toContain(MESSAGE);
+
     // The others landed, complete, as planned; the failed one has no tag.
     for (const change of plan.changes.filter((c) => c.address !== failing)) {
       expect((await inspect(mirror.host, targetRef(change))).digest).toBe(change.after);

@@ -14,7 +14,9 @@ import { parseToml, parseTomlWithPython, parseYaml } from "./parsers.js";
 
 const examplesDir = new URL("../../../examples/", import.meta.url).pathname;
 const examples = readdirSync(examplesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-const env = new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key === "string" ? `dummy-${key.toLowerCase()}` : undefined) });
+// Every variable is set; a CA file variable names a real PEM file, which validate reads.
+const caFile = new URL("../../fixtures/canonical/corp-ca.pem", import.meta.url).pathname;
+const env = new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key !== "string" ? undefined : key.endsWith("_CA_FILE") ? caFile : `dummy-${key.toLowerCase()}`) });
 
 async function render(name: string) {
   const dir = join(examplesDir, name);

@@ -74,13 +74,11 @@ describe("loading airgap.yaml: bad input gets one clear line per problem", () =>
   });
 
   it("fails fast on 10 MB of junk", async () => {
+    // A hang is caught by the test's timeout; how fast is the benchmark's business.
     const junk = Buffer.alloc(10 * 1024 * 1024, "x:y\n");
-    const started = Date.now();
     const result = await loadYaml(junk);
     expect(result.ok).toBe(false);
     expect(result.lines[0]).toMatch(/may be at most 4 MiB/);
-    // not a timing assertion on speed, only a guard against a hang
-    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it("refuses junk under the size limit with one clear line", async () => {

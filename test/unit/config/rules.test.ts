@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BASE, loadYaml } from "../../helpers/config.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BASE, loadYaml, tempDir } from "../../helpers/config.js";
 
 const bundle = (body: string) => `${BASE}bundles:\n${body}`;
 
@@ -127,9 +129,12 @@ describe("settings airgap cannot honour yet", () => {
 
 describe("fileserver settings", () => {
   it("accepts client certificates, refuses registry-only credential sources, and says what a directory ignores", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "c.pem"), "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n");
+    writeFileSync(join(dir, "k.pem"), "-----BEGIN PRIVATE KEY-----\nMA==\n-----END PRIVATE KEY-----\n");
     const result = await loadYaml(`apiVersion: airgap/v1
 registries:
-  web: { provider: fileserver, url: "https://files", tls: { certFile: c.pem, keyFile: k.pem }, credentials: { username: u, password: p } }
+  web: { provider: fileserver, url: "https://files", tls: { certFile: ${dir}/c.pem, keyFile: ${dir}/k.pem }, credentials: { username: u, password: p } }
   helper: { provider: fileserver, url: "https://files", credentials: { helper: ecr-login } }
   disk: { provider: fileserver, path: ./out, credentials: { username: u, password: p } }
 `);

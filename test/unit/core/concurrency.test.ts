@@ -8,7 +8,8 @@ describe("mapLimit", () => {
     const out = await mapLimit([5, 1, 4, 2, 3, 0], 2, async (n) => {
       running++;
       peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, n));
+      // Finish after n turns of the event loop, so calls end out of order (no wall clock).
+      for (let turn = 0; turn < n; turn++) await new Promise((r) => setImmediate(r));
       running--;
       return n * 10;
     });
@@ -22,7 +23,7 @@ describe("mapLimit", () => {
       mapLimit([1, 2, 3, 4], 2, async (n) => {
         started.push(n);
         if (n === 1) throw new Error("boom");
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setImmediate(r));
         return n;
       }),
     ).rejects.toThrow("boom");

@@ -85,9 +85,12 @@ describe("plain and JSON views", () => {
     expect(JSON.parse(stdout.text())).toMatchObject({ type: "change-failed", address: A, error });
   });
 
-  it("chooses Ink only on an interactive terminal outside CI", () => {
-    const tty = { json: false, stdoutIsTTY: true, stderrIsTTY: true };
+  it("chooses Ink only on an interactive terminal outside CI that says how wide it is", () => {
+    const tty = { json: false, stdoutIsTTY: true, stderrIsTTY: true, columns: 80, rows: 24 };
     expect(chooseView({ ...tty, env: {} })).toBe("ink");
+    expect(chooseView({ ...tty, columns: 0, env: {} })).toBe("plain");
+    expect(chooseView({ ...tty, columns: undefined, env: {} })).toBe("plain");
+    expect(chooseView({ ...tty, rows: 0, env: {} })).toBe("plain");
     expect(chooseView({ ...tty, env: { CI: "true" } })).toBe("plain");
     expect(chooseView({ ...tty, stdoutIsTTY: false, env: {} })).toBe("plain");
     expect(chooseView({ ...tty, json: true, env: {} })).toBe("json");

@@ -44,7 +44,8 @@ describe("CopyCoordinator", () => {
     let second = false;
     const pending = c.claim("blob", "reg", "b", "sha256:1").then((r) => ((second = true), r));
     const other = await c.claim("blob", "other-reg", "a", "sha256:1");
-    await new Promise((r) => setTimeout(r, 5));
+    // Let every queued callback run: a claim that could be granted now would be.
+    await new Promise((r) => setImmediate(r));
     expect(second).toBe(false);
     c.recordPresent("blob", "reg", "a", "sha256:1");
     first();

@@ -165,7 +165,8 @@ describe("copyGraph between in-memory stores", () => {
     const dst = new MemoryRegistry("dst", {
       onPushStart: async () => {
         if (++started === 2) controller.abort(new Error("user cancelled"));
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Still in flight when the abort comes: the push waits for it, not for a time.
+        if (!controller.signal.aborted) await new Promise((resolve) => controller.signal.addEventListener("abort", resolve, { once: true }));
       },
     });
     const error = await copyReference(src.repository("app"), dst.repository("app"), "v1", "v1", { preserveDigests: true, signal: controller.signal }).catch((e: unknown) => e);

@@ -110,7 +110,8 @@ describe("run-wide dedupe through a CopyCoordinator", () => {
     const dst = new MemoryRegistry("dst");
     const coordinator = new CopyCoordinator({ concurrency: 1 });
     const copies = [0, 1, 2].map(() => copyReference(src.repository("app"), dst.repository("app"), "1", "1", { preserveDigests: true, coordinator }));
-    await Promise.race([Promise.all(copies), new Promise((_, reject) => setTimeout(() => reject(new Error("deadlock")), 5000))]);
+    // A deadlock never settles: the test's own timeout reports it.
+    await Promise.all(copies);
     expect(dst.state("app").tags.get("1")?.digest).toBe(outer.descriptor.digest);
   });
 

@@ -6,13 +6,13 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Digest } from "../../../src/core/digest.js";
-import { MediaType } from "../../../src/core/media-types.js";
-import type { Descriptor } from "../../../src/core/oci-types.js";
-import { layoutTarInput, OciLayoutDirectory, OciLayoutTar, writeLayoutTar } from "../../../src/oci/layout/index.js";
-import { largeBlob } from "../../harness/large-blob.js";
-import { makeTempDir, type TempDir } from "../../harness/tmp.js";
-import { blob, streamOf } from "../../unit/oci/layout/fixtures.js";
+import type { Digest } from "../src/core/digest.js";
+import { MediaType } from "../src/core/media-types.js";
+import type { Descriptor } from "../src/core/oci-types.js";
+import { layoutTarInput, OciLayoutDirectory, OciLayoutTar, writeLayoutTar } from "../src/oci/layout/index.js";
+import { largeBlob } from "../test/harness/large-blob.js";
+import { makeTempDir, type TempDir } from "../test/harness/tmp.js";
+import { blob, streamOf } from "../test/unit/oci/layout/fixtures.js";
 
 const SIZE = 512 * 1024 * 1024;
 const BUDGET = 100 * 1024 * 1024;

@@ -13,16 +13,16 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Readable, pipeline } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Digest } from "../../../src/core/digest.js";
-import { MediaType } from "../../../src/core/media-types.js";
-import type { Descriptor } from "../../../src/core/oci-types.js";
-import type { ContentReader } from "../../../src/oci/content.js";
-import { copyReference, type CopyEvent } from "../../../src/oci/copy/index.js";
-import { RegistryClient, RegistryRepository, Transport, anonymousCredentials } from "../../../src/oci/registry/index.js";
-import { VerifyingStream, sha256Digest } from "../../../src/oci/verify.js";
-import { largeBlob } from "../../harness/images.js";
-import { startRegistry, type RunningRegistry } from "../../harness/registry.js";
-import { inspectRaw } from "../../harness/skopeo.js";
+import type { Digest } from "../src/core/digest.js";
+import { MediaType } from "../src/core/media-types.js";
+import type { Descriptor } from "../src/core/oci-types.js";
+import type { ContentReader } from "../src/oci/content.js";
+import { copyReference, type CopyEvent } from "../src/oci/copy/index.js";
+import { RegistryClient, RegistryRepository, Transport, anonymousCredentials } from "../src/oci/registry/index.js";
+import { VerifyingStream, sha256Digest } from "../src/oci/verify.js";
+import { largeBlob } from "../test/harness/images.js";
+import { startRegistry, type RunningRegistry } from "../test/harness/registry.js";
+import { inspectRaw } from "../test/harness/skopeo.js";
 
 const SIZE = 1024 * 1024 * 1024; // 1 GiB
 const BUDGET = 100 * 1024 * 1024;

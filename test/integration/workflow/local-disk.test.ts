@@ -1,0 +1,71 @@
+/**
+ * A local disk that is read-only or full is reported against the local path
+ * with the reason, never as an internal error or as the source's failure:
+ * apply into an oci-layout directory on a read-only file system, and bundle
+ * -o onto a read-only and onto a full one. The disks are real tmpfs mounts
+ * (the tests run as root, as containerd's tests do).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkspace, type Workspace } from "./workflow.js";
+
+const content = new URL("../../../examples/quickstart/content", import.meta.url).pathname;
+let ws: Workspace;
+const mounts: string[] = [];
+
+/** A fresh tmpfs at `name` in the workspace, mounted with `options`. */
+function mount(name: string, options: string): string {
+  const dir = join(ws.dir, name);
+  mkdirSync(dir);
+  execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir]);
+  mounts.push(dir);
+  return dir;
+}
+
+beforeAll(() => {
+  ws = createWorkspace("local-disk");
+});
+afterAll(() => {
+  for (const dir of mounts) execFileSync("umount", [dir]);
+  ws?.remove();
+});
+
+const config = (layout: string): string => `apiVersion: airgap/v1
+sources:
+  q: { type: oci-layout, path: ${content} }
+registries:
+  local: { provider: oci-layout, path: ${layout} }
+bundles:
+  hello:
+    registry: local
+    images:
+      - { source: q, ref: library/hello:1.0 }
+`;
+
+describe("a local disk that cannot take the write", () => {
+  it("apply into a layout on a read-only file system names the path and says read-only", async () => {
+    const readOnly = mount("ro", "ro,size=64k");
+    ws.writeConfig(config(`${readOnly}/mirror`));
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain(`error: cannot write ${readOnly}/mirror: the file system is read-only (${readOnly})`);
+    expect(apply.stderr).not.toMatch(/internal error|library\/hello/);
+  });
+
+  it("bundle -o onto a read-only or a full disk says so against the output path, and leaves nothing behind", async () => {
+    ws.writeConfig(config("./mirror"));
+    const readOnly = mount("ro-out", "ro,size=64k");
+    const ro = await ws.run(["bundle", "-o", `${readOnly}/b.tar`]);
+    expect(ro.code).toBe(1);
+    expect(ro.stderr).toBe(`error: -o ${readOnly}/b.tar: cannot write in ${readOnly}: the file system is read-only\n`);
+
+    const full = mount("full", "size=4k");
+    const bundle = await ws.run(["bundle", "-o", `${full}/b.tar`]);
+    expect(bundle.code).toBe(1);
+    expect(bundle.stderr).toContain(`error: cannot write the bundle ${full}/b.tar: the disk is full; free space there or choose another path`);
+    expect(bundle.stderr).not.toContain("internal error");
+    expect(readdirSync(full)).toEqual([]);
+  });
+});

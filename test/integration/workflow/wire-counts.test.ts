@@ -1,0 +1,83 @@
+/**
+ * What a plan puts on the wire, counted by TCP proxies in front of the real
+ * registries (issue 14): a manifest shared by many tags is fetched once per
+ * run, and a no-op plan over N locked tags asks the target about once per
+ * tag, over at most `concurrency` connections, and the source nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCountingProxy, type CountingProxy } from "../../harness/counting-proxy.js";
+import { generateImages } from "../../harness/images.js";
+import { planJson, useRegistryPair, workflowConfig, type Workspace } from "./workflow.js";
+
+const N = 40;
+const TAGS = Array.from({ length: N }, (_, i) => `1.${i}`);
+const CONCURRENCY = 3;
+const images = generateImages("wire-counts", [{ repository: "wire/app", tags: TAGS, format: "oci" }]);
+const pair = useRegistryPair(images);
+let upstream: CountingProxy;
+let mirror: CountingProxy;
+
+beforeAll(async () => {
+  [upstream, mirror] = await Promise.all([startCountingProxy(pair.upstream), startCountingProxy(pair.mirror)]);
+});
+afterAll(async () => {
+  await Promise.all([upstream?.stop(), mirror?.stop()]);
+});
+
+function workspace(label: string): Workspace {
+  const ws = pair.workspace(label);
+  const yaml = workflowConfig({
+    upstreamHost: pair.upstream.host,
+    upstreamUrl: upstream.url,
+    mirrorUrl: mirror.url,
+    path: label,
+    images: TAGS.map((t) => `${pair.upstream.host}/wire/app:${t}`),
+  });
+  // The mirror's own per-host limit, which a user sets in airgap.yaml.
+  ws.writeConfig(yaml.replace(/(mirror: \{ provider: oci, url: "[^"]+")/, `$1, concurrency: ${CONCURRENCY}`));
+  return ws;
+}
+
+describe("requests of a plan", () => {
+  it(`over ${N} tags sharing one digest, without a lock: one GET of that manifest, one HEAD per tag`, async () => {
+    const ws = workspace("nolock");
+    upstream.reset();
+    const plan = await planJson(ws);
+    expect(plan.summary.add).toBe(N);
+    expect(upstream.counts()).toMatchObject({ "GET manifests": 1, "HEAD manifests": N });
+  });
+
+  it(`a no-op over ${N} locked tags: about one target request per tag over at most ${CONCURRENCY} connections, none to the source`, async () => {
+    const ws = workspace("locked");
+    expect((await ws.run(["lock"])).code).toBe(0);
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.stderr).toContain(`Apply complete: ${N} done, 0 failed`);
+    upstream.reset();
+    mirror.reset();
+    const plan = await planJson(ws);
+    expect(plan.summary).toMatchObject({ add: 0, change: 0, unchanged: N });
+    const target = mirror.requests.filter((r) => r.path !== "/v2/");
+    expect(target.length).toBeGreaterThanOrEqual(N);
+    expect(target.length).toBeLessThanOrEqual(N + 2);
+    expect(mirror.connections).toBeLessThanOrEqual(CONCURRENCY);
+    // The lock pins every digest, and nothing changes: the source is not asked anything.
+    expect(upstream.requests).toEqual([]);
+  });
+
+  it("a locked plan where something changes still reads the source, and plans the same uploads as without the lock", async () => {
+    const locked = workspace("changing");
+    expect((await locked.run(["lock"])).code).toBe(0);
+    const unlocked = workspace("changing-direct");
+    upstream.reset();
+    const run = await locked.run(["plan", "--json"]);
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as { summary: { add: number }; changes: { action: string; transfer?: number; uploads?: { digest: string }[] }[] };
+    expect(plan.summary.add).toBe(N);
+    expect(upstream.counts()["GET manifests"]).toBeGreaterThanOrEqual(1);
+    const direct = JSON.parse((await unlocked.run(["plan", "--json"])).stdout) as typeof plan;
+    const uploads = (p: typeof plan) => p.changes.flatMap((c) => c.uploads?.map((u) => u.digest) ?? []).sort();
+    const image = images.images[0]!;
+    expect(uploads(plan)).toEqual(uploads(direct));
+    expect(uploads(plan)).toEqual(expect.arrayContaining(image.root.kind === "manifest" ? image.root.layers.map((l) => l.digest) : []));
+  });
+});
