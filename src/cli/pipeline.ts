@@ -168,8 +168,11 @@ export async function makePlan(
   const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
   const observe = (desiredItems: readonly DesiredItem[]) =>
     observeTargets({ desired: desiredItems, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
+  // A referrer is present only when its subject lists it there too (observe-attached.ts).
+  const attachedIn = (o: Awaited<ReturnType<typeof observe>>) => observeAttachments(items, o.observed, providers, { signal: options.signal, concurrency: options.parallelism });
   let observed = await observe(items);
-  if (items.some((i) => changesDeferred(i, observed.observed.get(i.address)))) {
+  let attached = await attachedIn(observed);
+  if (items.some((i) => changesDeferred(i, attached.get(i.address)))) {
     // Something taken from the lock changes: read the sources and observe again, so the plan (uploads,
     // mounts, sizes) is exactly the one a full read gives. Only the all-no-op run is cut short.
     // Reading the sources can add warnings (a referrer left out of a rewritten index): say each once.
@@ -178,10 +181,11 @@ export async function makePlan(
     for (const p of full.problems) if (!problems.some((q) => q.message === p.message)) problems.push(p);
     items = desired.items.filter((i) => isSelected(i.address, i.registry));
     observed = await observe(items);
+    attached = await attachedIn(observed);
   }
   const plan = diff({
     desired: items,
-    observed: await observeAttachments(items, observed.observed, providers, { signal: options.signal, concurrency: options.parallelism }),
+    observed: attached,
     presentBlobs: observed.presentBlobs,
     blobLocations: observed.blobLocations,
     pruneCandidates: observed.pruneCandidates,

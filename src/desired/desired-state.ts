@@ -205,6 +205,7 @@ function deferredArtifact(p: DesiredContent): DesiredArtifact | undefined {
     registry: p.bundle.registry,
     repository: p.targetRepository,
     ...(p.tag !== undefined ? { tag: p.tag } : {}),
+    ...(p.subject !== undefined ? { subject: p.subject, subjectAddress: p.subjectAddress } : {}),
     source: p.label,
     digest: locked.digest,
     content,

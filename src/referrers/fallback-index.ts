@@ -54,17 +54,18 @@ async function hasReferrersApi(target: ContentWriter, subject: string, options: 
 }
 
 /**
- * True when a referrer already in `target` is also findable by its subject
- * there: the registry has the referrers API, or the fallback index lists
- * it. A referrer pushed but never listed (an apply stopped in between, or
- * another tool) is then planned again, so apply lists it.
+ * What finds referrers of `subject` in `target`: `"api"` when the registry
+ * indexes them itself, else the digests its fallback index lists (none when
+ * there is no such index). A referrer pushed but not listed (an apply
+ * stopped in between, or another tool) is then planned again, so apply
+ * lists it.
  */
-export async function isAttached(target: ContentWriter, digest: string, subject: string, options: CallOptions = {}): Promise<boolean> {
-  if (await hasReferrersApi(target, subject, options)) return true;
+export async function listedAt(target: ContentWriter, subject: string, options: CallOptions = {}): Promise<"api" | ReadonlySet<string>> {
+  if (await hasReferrersApi(target, subject, options)) return "api";
   const current = await target.resolve(referrersTag(subject as Digest), options);
-  if (current === undefined || !isIndexMediaType(current.mediaType)) return false;
+  if (current === undefined || !isIndexMediaType(current.mediaType)) return new Set();
   const raw = JSON.parse((await readBytes(target, current, options)).toString("utf8")) as { manifests?: unknown };
-  return Array.isArray(raw.manifests) && (raw.manifests as Descriptor[]).some((d) => d.digest === digest);
+  return new Set(Array.isArray(raw.manifests) ? (raw.manifests as Descriptor[]).map((d) => d.digest) : []);
 }
 
 /**

@@ -9,7 +9,7 @@ import { mapLimit } from "../core/concurrency.js";
 import type { Observation } from "../core/observation.js";
 import type { DesiredItem } from "../plan/diff.js";
 import type { Provider } from "../sdk/provider.js";
-import { isAttached } from "./fallback-index.js";
+import { listedAt } from "./fallback-index.js";
 
 /** The observations, with present referrers that their subject's list lacks turned absent. */
 export async function observeAttachments(
@@ -21,12 +21,18 @@ export async function observeAttachments(
   const out = new Map(observed);
   const call = options.signal ? { signal: options.signal } : {};
   const check = items.filter((i) => i.kind === "referrer" && i.subject !== undefined && i.tag === undefined && observed.get(i.address)?.state === "present");
+  // One look-up per subject and repository, however many of its referrers are checked.
+  const lists = new Map<string, Promise<"api" | ReadonlySet<string>>>();
   await mapLimit(check, options.concurrency ?? 8, async (item) => {
     if (item.kind !== "referrer" || item.subject === undefined) return;
     const store = providers.get(item.registry)?.repository?.(item.repository);
     if (!store) return;
+    const key = `${item.registry}\u0000${item.repository}\u0000${item.subject}`;
+    let listed = lists.get(key);
+    if (!listed) lists.set(key, (listed = listedAt(store, item.subject, call)));
     try {
-      if (!(await isAttached(store, item.digest, item.subject, call))) out.set(item.address, { state: "absent" });
+      const found = await listed;
+      if (found !== "api" && !found.has(item.digest)) out.set(item.address, { state: "absent" });
     } catch (error) {
       out.set(item.address, { state: "unknown", error: { message: `cannot read the referrers of ${item.subject} in ${store.name}: ${error instanceof Error ? error.message : String(error)}` } });
     }

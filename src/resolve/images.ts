@@ -138,14 +138,24 @@ async function resolveFresh(ctx: ResolveContext, unit: ConcreteUnit, ref: string
   return { ref, ...(source !== undefined ? { source } : {}), ...facts, ...(imgpkgImages !== undefined ? { imgpkgImages } : {}) };
 }
 
-/** For an imgpkg bundle, every image of its ImagesLock resolved by digest (imgpkg.ts); a missing one is a problem naming it. */
-async function imgpkgImagesOf(ctx: ResolveContext, unit: ConcreteUnit, repo: SourceRepository, root: SourceManifest, ref: string): Promise<LockedImgpkgImage[] | undefined> {
-  if (!(await isImgpkgBundle(repo, root, ctx.call))) return undefined;
+/** How deep bundles listed in bundles are followed (imgpkg itself relocates nested bundles whole). */
+const IMGPKG_DEPTH = 4;
+
+/**
+ * For an imgpkg bundle, every image of its ImagesLock resolved by digest
+ * (imgpkg.ts), and, for a listed image that is itself a bundle, its images
+ * too: imgpkg relocates nested bundles whole. A missing one is a problem
+ * naming it.
+ */
+async function imgpkgImagesOf(ctx: ResolveContext, unit: ConcreteUnit, repo: SourceRepository, root: SourceManifest, ref: string, depth = 0, seen = new Set<string>()): Promise<LockedImgpkgImage[] | undefined> {
+  if (depth >= IMGPKG_DEPTH || !(await isImgpkgBundle(repo, root, ctx.call))) return undefined;
   const found: LockedImgpkgImage[] = [];
   for (const { image } of await imagesLockOf(repo, root, ctx.call)) {
     const parsed = parseReference(image);
     if (!parsed.ok) throw new ResolveError("SOURCE_INVALID", `imgpkg bundle ${ref}: ${IMAGES_LOCK_PATH} names ${image}, which is not an image reference: ${parsed.reason}`);
     const name = formatReference(parsed.reference);
+    if (seen.has(name)) continue;
+    seen.add(name);
     // Read like the bundle when it lives in the same registry (its source settings); elsewhere with the defaults.
     const origin: ContentOrigin = parsed.reference.registry === unit.reference.registry ? unit.origin : { type: "registry" };
     const source = await ctx.open(parsed.reference, origin);
@@ -155,6 +165,7 @@ async function imgpkgImagesOf(ctx: ResolveContext, unit: ConcreteUnit, repo: Sou
       continue;
     }
     found.push({ ref: name, ...(await manifestFacts(source, manifest, ctx.call)) });
+    found.push(...((await imgpkgImagesOf(ctx, unit, source, manifest, name, depth + 1, seen)) ?? []));
   }
   return found;
 }

@@ -37,9 +37,12 @@ bundles:
 describe("imgpkg bundles", () => {
   it("relocates the bundle and every image of its ImagesLock into one target repository, by digest", async () => {
     const host = pair.upstream.host;
-    const listed = [`${host}/${single.repository}@${single.root.digest}`, `${host}/${multi.repository}@${multi.root.digest}`];
+    // A nested bundle (an imgpkg bundle listing another) brings its images too, as imgpkg copies them.
+    const inner = imgpkgBundle("pkg/inner-bundle", "0.1.0", [`${host}/${multi.repository}@${multi.root.digest}`]);
+    const listed = [`${host}/${single.repository}@${single.root.digest}`, `${host}/pkg/inner-bundle@${inner.root.digest}`];
     const bundle = imgpkgBundle("pkg/app-bundle", "1.0.0", listed);
-    await pushImages(pair.upstream, [bundle]);
+    await pushImages(pair.upstream, [inner, bundle]);
+    const innerImage = `${host}/${multi.repository}@${multi.root.digest}`;
     const ws = pair.workspace("imgpkg");
     ws.writeConfig(config(host, pair.upstream.url, pair.mirror.url, "pkg/app-bundle:1.0.0"));
 
@@ -48,7 +51,8 @@ describe("imgpkg bundles", () => {
     const written = JSON.parse(readFileSync(join(ws.dir, "airgap.lock"), "utf8")) as { images: { ref: string; imgpkgImages?: { ref: string; digest: string }[] }[] };
     expect(written.images[0]?.imgpkgImages?.map((i) => [i.ref, i.digest])).toEqual([
       [listed[0], single.root.digest],
-      [listed[1], multi.root.digest],
+      [listed[1], inner.root.digest],
+      [innerImage, multi.root.digest],
     ]);
 
     const run = await ws.run(["plan", "--json"]);
@@ -58,14 +62,15 @@ describe("imgpkg bundles", () => {
       expect.arrayContaining([
         [`bundle.packages.image["${host}/pkg/app-bundle:1.0.0"]`, "pkgs/pkg/app-bundle", "1.0.0", bundle.root.digest],
         [`bundle.packages.image["${listed[0]} (imgpkg bundle ${host}/pkg/app-bundle:1.0.0)"]`, "pkgs/pkg/app-bundle", `${single.root.digest.replace(":", "-")}.imgpkg`, single.root.digest],
-        [`bundle.packages.image["${listed[1]} (imgpkg bundle ${host}/pkg/app-bundle:1.0.0)"]`, "pkgs/pkg/app-bundle", `${multi.root.digest.replace(":", "-")}.imgpkg`, multi.root.digest],
+        [`bundle.packages.image["${listed[1]} (imgpkg bundle ${host}/pkg/app-bundle:1.0.0)"]`, "pkgs/pkg/app-bundle", `${inner.root.digest.replace(":", "-")}.imgpkg`, inner.root.digest],
+        [`bundle.packages.image["${innerImage} (imgpkg bundle ${host}/pkg/app-bundle:1.0.0)"]`, "pkgs/pkg/app-bundle", `${multi.root.digest.replace(":", "-")}.imgpkg`, multi.root.digest],
       ]),
     );
-    expect(plan.changes).toHaveLength(3);
+    expect(plan.changes).toHaveLength(4);
 
     const apply = await ws.run(["apply", "--auto-approve"]);
-    expect(apply.stderr).toContain("Apply complete: 3 done, 0 failed");
-    for (const root of [bundle.root, single.root, multi.root]) {
+    expect(apply.stderr).toContain("Apply complete: 4 done, 0 failed");
+    for (const root of [bundle.root, single.root, inner.root, multi.root]) {
       const landed = await inspect(pair.mirror.host, `pkgs/pkg/app-bundle@${root.digest}`);
       expect(landed.bytes.equals(root.bytes), root.digest).toBe(true);
     }
