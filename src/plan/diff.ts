@@ -13,7 +13,7 @@ import {
   PLAN_FORMAT_VERSION,
   transferOf,
   type ArtifactChange,
-  type ArtifactKind,
+  type ArtifactLocation,
   type BlobMount,
   type BlobRef,
   type ChartInRepository,
@@ -28,15 +28,7 @@ import {
 import { cosignSubject, fallbackTagSubject } from "../core/referrer-tags.js";
 
 /** An OCI artifact that should exist in a target. */
-export interface DesiredArtifact {
-  readonly address: string;
-  readonly kind: ArtifactKind;
-  readonly registry: string;
-  readonly repository: string;
-  /** Absent for content pinned by digest only. */
-  readonly tag?: string;
-  /** For referrers: the manifest it refers to. */
-  readonly subject?: string;
+export interface DesiredArtifact extends ArtifactLocation {
   /** For referrers: the address of the image it refers to (not carried into the plan). */
   readonly subjectAddress?: string;
   readonly source: string;

@@ -52,7 +52,8 @@ export interface ProviderData {
 /** OCI content in a registry or layout: an image, a chart, or an artifact that refers to one. */
 export type ArtifactKind = "image" | "chart" | "referrer";
 
-interface ArtifactPlace {
+/** Where an artifact lands, shared by what is desired and what the plan changes. */
+export interface ArtifactLocation {
   /** Stable key shared by views, plan file, events and `--target`. */
   readonly address: string;
   readonly kind: ArtifactKind;
@@ -63,6 +64,9 @@ interface ArtifactPlace {
   readonly tag?: string;
   /** For referrers: the digest of the manifest this one refers to. */
   readonly subject?: string;
+}
+
+interface ArtifactPlace extends ArtifactLocation {
   /** Why: "not in the target", "tag points at another digest", "not desired (prune)", "up to date". */
   readonly reason: string;
 }

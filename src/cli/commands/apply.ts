@@ -18,17 +18,17 @@ import { silentLogger } from "../../core/logger.js";
 import { hasChanges, registryOf, type Plan } from "../../plan/model.js";
 import { assertSameInputs, readPlanFile } from "../../plan/plan-file.js";
 import { desiredState, type DesiredState } from "../../desired/desired-state.js";
-import { openBundle, verifyBundle } from "../../bundle/read-bundle.js";
+import { verifyBundle } from "../../bundle/read-bundle.js";
 import type { View } from "../../ui/view.js";
 import { readLockFile } from "../../lock/index.js";
-import { SourceOpener } from "../../sources/index.js";
+import type { SourceOpener } from "../../sources/index.js";
 import type { Provider, WriteLock, WriteLockOptions } from "../../sdk/provider.js";
-import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
-import { closeAll, currentLockSha256, lockForPlan, makePlan, openProviders, PipelineError } from "../pipeline.js";
-import { interruptSignal, openSession, openView, type Session } from "../session.js";
+import { currentLockSha256, lockForPlan, makePlan, openProviders, PipelineError } from "../pipeline.js";
+import { openSession, openView, type Session } from "../session.js";
+import { startCommandRun } from "../command-run.js";
 import { PLAN_OPTIONS, parallelismFlag, targetsFlag } from "./plan.js";
 
 async function confirm(io: CommandIo): Promise<boolean> {
@@ -47,12 +47,9 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
   const parsed = parseCommandArgs("apply", args, { ...PLAN_OPTIONS, "auto-approve": { type: "boolean" } }, true);
   if (parsed.positionals.length > 1) throw new UsageError("apply takes at most one plan file");
   const planPath = parsed.positionals[0];
-  const view = await openView(io, boolFlag(parsed, "json"));
-  const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");
-  const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
-  const transport = new Transport();
-  const opener = new SourceOpener({ logger: silentLogger, transport, ...(bundle ? { only: bundle.tar } : {}) });
+  const run = await startCommandRun(io, { json: boolFlag(parsed, "json"), from });
+  const { view, interrupt, transport, opener, bundle } = run;
   let providers: ReadonlyMap<string, Provider> | undefined;
   let locks: WriteLock | undefined;
   // Where apply's progress renders: a fresh view after a confirmation prompt closed the first one.
@@ -117,11 +114,7 @@ export async function runApply(args: readonly string[], io: CommandIo): Promise<
     throw error;
   } finally {
     await locks?.release();
-    interrupt.dispose();
-    await closeAll(providers, opener);
-    await transport.close();
-    await bundle?.close();
-    await view.close();
+    await run.close(providers);
     if (progress !== view) await progress.close();
   }
 }

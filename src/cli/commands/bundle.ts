@@ -17,14 +17,14 @@ import { ConfigError, UsageError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
 import { formatBytes } from "../../ui/format/bytes.js";
 import { readLockFile, serializeLock, writeLockFile } from "../../lock/index.js";
-import { SourceOpener } from "../../sources/index.js";
-import { Transport } from "../../oci/registry/index.js";
+import type { SourceOpener } from "../../sources/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
 import { checkOutputPath, localWriteError } from "../local-output.js";
 import { lockForPlan, PipelineError } from "../pipeline.js";
-import { interruptSignal, openSession, openView, type Session } from "../session.js";
+import { openSession, type Session } from "../session.js";
+import { startCommandRun } from "../command-run.js";
 
 /**
  * The blobs a previous bundle (or the lock it was made from) delivered: what
@@ -68,10 +68,8 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
   if (output === undefined) throw new UsageError("bundle needs -o FILE.tar: where to write the bundle");
   const outputPath = resolve(io.cwd, output);
   await checkOutputPath(outputPath, "-o", "bundle.tar");
-  const view = await openView(io, boolFlag(parsed, "json"));
-  const interrupt = interruptSignal();
-  const transport = new Transport();
-  const opener = new SourceOpener({ logger: silentLogger, transport });
+  const run = await startCommandRun(io, { json: boolFlag(parsed, "json") });
+  const { view, interrupt, opener } = run;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     const hadLock = (await readLockFile(session.lockPath, "airgap.lock")).found;
@@ -130,9 +128,6 @@ export async function runBundle(args: readonly string[], io: CommandIo): Promise
     if (error instanceof PipelineError && error.diagnostics.length) view.diagnostics(error.diagnostics);
     throw localWriteError(error, outputPath, "the bundle");
   } finally {
-    interrupt.dispose();
-    await opener.close();
-    await transport.close();
-    await view.close();
+    await run.close();
   }
 }

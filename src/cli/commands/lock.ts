@@ -4,23 +4,19 @@
  * upstream; `--update [REF]…` re-resolves everything or the named entries.
  */
 import { ConfigError } from "../../core/errors.js";
-import { silentLogger } from "../../core/logger.js";
 import { readLockFile, writeLockFile } from "../../lock/index.js";
-import { SourceOpener } from "../../sources/index.js";
 import { problemToDiagnostic, resolveDesired } from "../../resolve/index.js";
-import { Transport } from "../../oci/registry/index.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
-import { interruptSignal, openSession, openView } from "../session.js";
+import { openSession } from "../session.js";
+import { startCommandRun } from "../command-run.js";
 
 /** Runs lock. */
 export async function runLock(args: readonly string[], io: CommandIo): Promise<ExitCode> {
   const parsed = parseCommandArgs("lock", args, { update: { type: "boolean" } }, true);
-  const view = await openView(io, boolFlag(parsed, "json"));
-  const interrupt = interruptSignal();
-  const transport = new Transport();
-  const opener = new SourceOpener({ logger: silentLogger, transport });
+  const run = await startCommandRun(io, { json: boolFlag(parsed, "json") });
+  const { view, interrupt, opener } = run;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
     const previous = await readLockFile(session.lockPath, "airgap.lock");
@@ -46,9 +42,6 @@ export async function runLock(args: readonly string[], io: CommandIo): Promise<E
     if (error instanceof ConfigError) return ExitCode.Error;
     throw error;
   } finally {
-    interrupt.dispose();
-    await opener.close();
-    await transport.close();
-    await view.close();
+    await run.close();
   }
 }

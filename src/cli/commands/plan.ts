@@ -8,15 +8,13 @@ import { ConfigError, UsageError } from "../../core/errors.js";
 import { silentLogger } from "../../core/logger.js";
 import { hasChanges } from "../../plan/model.js";
 import { createPlanFile, writePlanFile } from "../../plan/plan-file.js";
-import { SourceOpener } from "../../sources/index.js";
-import { Transport } from "../../oci/registry/index.js";
-import { openBundle } from "../../bundle/read-bundle.js";
 import { boolFlag, parseCommandArgs, stringFlag } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import type { CommandIo } from "../io.js";
 import { checkOutputPath, localWriteError } from "../local-output.js";
-import { closeAll, makePlan, PipelineError, type Planned } from "../pipeline.js";
-import { interruptSignal, openSession, openView } from "../session.js";
+import { makePlan, PipelineError, type Planned } from "../pipeline.js";
+import { openSession } from "../session.js";
+import { startCommandRun } from "../command-run.js";
 import { airgapVersion } from "../version.js";
 
 /** Flags plan and apply share. */
@@ -63,12 +61,9 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
   const parsed = parseCommandArgs("plan", normalized, { ...PLAN_OPTIONS, out: { type: "string" }, "detailed-exitcode": { type: "boolean" } });
   const planOut = stringFlag(parsed, "out");
   if (planOut !== undefined) await checkOutputPath(resolve(io.cwd, planOut), "-out", "plan.json");
-  const view = await openView(io, boolFlag(parsed, "json"));
-  const interrupt = interruptSignal();
   const from = stringFlag(parsed, "from");
-  const bundle = from !== undefined ? await openBundle(resolve(io.cwd, from), { signal: interrupt.signal }) : undefined;
-  const transport = new Transport();
-  const opener = new SourceOpener({ logger: silentLogger, transport, ...(bundle ? { only: bundle.tar } : {}) });
+  const run = await startCommandRun(io, { json: boolFlag(parsed, "json"), from });
+  const { view, interrupt, transport, opener, bundle } = run;
   let planned: Planned | undefined;
   try {
     const session = await openSession(io, stringFlag(parsed, "file"), view);
@@ -110,10 +105,6 @@ export async function runPlan(args: readonly string[], io: CommandIo): Promise<E
     }
     throw error;
   } finally {
-    interrupt.dispose();
-    await closeAll(planned?.providers, opener);
-    await transport.close();
-    await bundle?.close();
-    await view.close();
+    await run.close(planned?.providers);
   }
 }
