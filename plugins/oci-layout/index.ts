@@ -10,7 +10,7 @@
 import type { CallOptions, ContentWriter, Descriptor, LayoutDirectory, Provider, ProviderPlugin } from "airgap/sdk";
 import { PROVIDER_API_VERSION, isLayoutFailure, lockLayoutForWrite, openLayoutDirectory } from "airgap/sdk";
 import { createRequire } from "node:module";
-import { statfs } from "node:fs/promises";
+import { access, constants, statfs } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 
@@ -83,6 +83,25 @@ async function freeBytes(path: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * Why the layout cannot be written, or undefined when it can: checked on the
+ * layout directory or, before it exists, the nearest directory above it
+ * that apply would create it in.
+ */
+async function notWritable(path: string): Promise<string | undefined> {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      await access(dir, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EROFS") return `cannot write ${path}: the file system is read-only (${dir})`;
+      if (code === "EACCES" || code === "EPERM") return `cannot write ${path}: permission denied on ${dir}`;
+      if (code !== "ENOENT" || dirname(dir) === dir) return undefined;
+    }
+  }
+}
+
 function formatSize(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} B`;
 }
@@ -114,6 +133,9 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
       lockForWrite: (options = {}) => lockLayoutForWrite(settings.path, options),
       async preflight({ uploads }) {
         // Local disk space for the bytes the plan writes (each blob once), where the layout is or will be created.
+        if (uploads.length === 0) return [];
+        const refused = await notWritable(settings.path);
+        if (refused !== undefined) return [{ message: `${refused}: point \`path\` at a writable directory`, subject: settings.path }];
         const bytes = [...new Map(uploads.map((u) => [u.digest, u.size])).values()].reduce((a, b) => a + b, 0);
         if (bytes === 0) return [];
         const free = await freeBytes(settings.path);

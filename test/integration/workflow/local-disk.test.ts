@@ -45,13 +45,16 @@ bundles:
 `;
 
 describe("a local disk that cannot take the write", () => {
-  it("apply into a layout on a read-only file system names the path and says read-only", async () => {
+  it("plan and apply into a layout on a read-only file system name the path and say read-only, before anything is written", async () => {
     const readOnly = mount("ro", "ro,size=64k");
     ws.writeConfig(config(`${readOnly}/mirror`));
-    const apply = await ws.run(["apply", "--auto-approve"]);
-    expect(apply.code).toBe(1);
-    expect(apply.stderr).toContain(`error: cannot write ${readOnly}/mirror: the file system is read-only (${readOnly})`);
-    expect(apply.stderr).not.toMatch(/internal error|library\/hello/);
+    for (const args of [["plan"], ["apply", "--auto-approve"]]) {
+      const run = await ws.run(args);
+      expect(run.code, args[0]).toBe(1);
+      expect(run.stderr, args[0]).toContain(`cannot write ${readOnly}/mirror: the file system is read-only (${readOnly}): point \`path\` at a writable directory`);
+      expect(run.stderr, args[0]).toMatch(/^error: registry local \(/m);
+      expect(run.stderr, args[0]).not.toMatch(/internal error|library\/hello/);
+    }
   });
 
   it("bundle -o onto a read-only or a full disk says so against the output path, and leaves nothing behind", async () => {
