@@ -183,22 +183,54 @@ export async function makePlan(
     observed = await observe(items);
     attached = await attachedIn(observed);
   }
+  const blobs = withListedOnlyContent(items, observed.observed, attached, observed);
   const plan = diff({
     desired: items,
     observed: attached,
-    presentBlobs: observed.presentBlobs,
-    blobLocations: observed.blobLocations,
+    presentBlobs: blobs.presentBlobs,
+    blobLocations: blobs.blobLocations,
     pruneCandidates: observed.pruneCandidates,
     protected: protectedContent(desired.items),
     prerequisites: observed.prerequisites,
     outputs,
   });
-  if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, observed.presentBlobs);
+  if (options.bundle) await assertBundleSuffices(options.bundle, plan, items, blobs.presentBlobs);
   const refused = await preflightTargets(plan, items, providers, options.signal);
   if (refused.length > 0) {
     throw new PipelineError(`${refused.length} problem(s) found before anything was written: the targets cannot take this plan`, refused.map(preflightDiagnostic));
   }
   return { plan, desired, providers, lock, warnings: problems };
+}
+
+/**
+ * A referrer whose manifest the target holds by digest but whose subject does
+ * not list it yet (an apply stopped between the two) is planned again, only
+ * to be listed. Its content is there (a registry stores a manifest only after
+ * its blobs), so it is counted present in its own repository: the plan moves
+ * no bytes for it, and a differential bundle that left them out still serves.
+ */
+function withListedOnlyContent(
+  items: readonly DesiredItem[],
+  before: ReadonlyMap<string, Observation>,
+  after: ReadonlyMap<string, Observation>,
+  observed: { readonly presentBlobs: ReadonlyMap<string, ReadonlySet<string>>; readonly blobLocations: ReadonlyMap<string, ReadonlyMap<string, string>> },
+): { presentBlobs: ReadonlyMap<string, ReadonlySet<string>>; blobLocations: ReadonlyMap<string, ReadonlyMap<string, string>> } {
+  const present = new Map([...observed.presentBlobs].map(([registry, set]) => [registry, new Set(set)] as const));
+  const locations = new Map([...observed.blobLocations].map(([registry, map]) => [registry, new Map(map)] as const));
+  for (const item of items) {
+    if (item.kind !== "referrer") continue;
+    const was = before.get(item.address);
+    if (was?.state !== "present" || was.digest !== item.digest || after.get(item.address)?.state !== "absent") continue;
+    let set = present.get(item.registry);
+    if (!set) present.set(item.registry, (set = new Set()));
+    let where = locations.get(item.registry);
+    if (!where) locations.set(item.registry, (where = new Map()));
+    for (const blob of item.content) {
+      set.add(blob.digest);
+      if (!where.has(blob.digest)) where.set(blob.digest, item.repository);
+    }
+  }
+  return { presentBlobs: present, blobLocations: locations };
 }
 
 /** One plan-time problem of a target, as one line naming the registry. */

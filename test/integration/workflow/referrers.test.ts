@@ -28,7 +28,7 @@ const foreign = attachedSbom(app.root, "pushed-by-someone-else");
 
 const pair = useRegistryPair(images);
 
-type Change = JsonChange & { readonly kind?: string; readonly subject?: string };
+type Change = JsonChange & { readonly kind?: string; readonly subject?: string; readonly uploads?: readonly { readonly digest: string }[] };
 
 function yaml(host: string, upstreamUrl: string, mirrorUrl: string): string {
   return [
@@ -101,6 +101,10 @@ describe("referrers, registry to registry and to a layout", () => {
     );
     // Every one is created, the signature too: its manifest is there, but nothing lists it by its subject yet.
     expect(referrers.every((c) => c.action === "create")).toBe(true);
+    // Its content is there already (its manifest is): it is planned only to be listed, and moves no bytes.
+    const listedOnly = referrers.find((c) => c.after === signature.digest && c.registry === "mirror");
+    expect(listedOnly?.uploads).toEqual([]);
+    expect(referrers.find((c) => c.after === sbom.digest && c.registry === "mirror")?.uploads?.length).toBeGreaterThan(0);
     // Two warnings: validate's about the bundle (platforms with referrers), and the plan's naming the referrer left out.
     expect(warnings.map((w) => w.severity)).toEqual(["warning", "warning"]);
     expect(warnings.some((w) => w.message.startsWith("referrers name an image's exact digest"))).toBe(true);
