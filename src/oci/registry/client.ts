@@ -114,7 +114,14 @@ export class RegistryClient {
    */
   async getManifestAfterHead(repository: string, reference: string, head: ManifestHeadResult | undefined, options: CallSignal = {}): Promise<ManifestGetResult> {
     if (head?.found === true && head.digest !== undefined) {
-      const manifest = await this.manifestByDigest(repository, head.digest, options).catch(() => undefined);
+      // A refusal, or bytes that do not match the digest the HEAD named (a lying header), fall back
+      // to the tag, whose GET says what the registry did; a network failure or an abort is said as
+      // it is, not met again by a second request.
+      const manifest = await this.manifestByDigest(repository, head.digest, options).catch((error: unknown) => {
+        const code = (error as { code?: unknown }).code;
+        if (code === "REGISTRY_HTTP" || code === "REGISTRY_AUTH" || code === "CONTENT_MISMATCH") return undefined;
+        throw error;
+      });
       if (manifest !== undefined) return { found: true, manifest };
     }
     const got = await getManifest(this.connection, repository, reference, options);

@@ -492,6 +492,27 @@ describe("manifest digests", () => {
     await expect(client2.getManifest("a/b", "v1")).rejects.toThrow(/Docker-Content-Digest .* does not match the content/);
   });
 
+  it("a by-digest read after the HEAD that the network cuts off fails as such, and is not repeated as a read by tag", async () => {
+    const server = await tinyServer((req, res) => {
+      if (req.url === "/v2/") return json(res, 200, {});
+      res.writeHead(200, { "content-type": MediaType.OciManifest, "content-length": manifest.length, "docker-content-digest": sha(manifest) });
+      if (req.method === "HEAD") {
+        res.end();
+        return;
+      }
+      res.write(manifest.subarray(0, 10));
+      res.socket?.destroy();
+    });
+    const client = new RegistryClient({ url: server.url, credentials: anonymousCredentials, transport });
+    const error = await client.getManifest("a/b", "v1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toMatchObject({ code: "CONTENT_MISMATCH" });
+    const gets = server.seen.filter((s) => s.method === "GET" && s.url !== "/v2/");
+    // The retries of the by-digest read, and no GET of the tag after them.
+    expect(gets.length).toBeGreaterThan(0);
+    expect(gets.every((s) => s.url === `/v2/a/b/manifests/${sha(manifest)}`)).toBe(true);
+  });
+
   it("refuses a Content-Type that contradicts the manifest's mediaType", async () => {
     const server = await manifestServer({ contentType: MediaType.DockerManifest });
     const client = new RegistryClient({ url: server.url, credentials: anonymousCredentials, transport });
