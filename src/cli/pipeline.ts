@@ -149,7 +149,9 @@ export async function makePlan(
     if (problems.some((d) => d.severity === "error")) throw new PipelineError("cannot determine what the targets should hold", problems);
     return { state, problems };
   };
-  const first = await describe(true);
+  // A lock resolved in memory just now has read every source manifest already (the client keeps them):
+  // deferring would only observe twice.
+  const first = await describe(lock.sha256 !== undefined);
   let desired = first.state;
   const problems = first.problems;
   let outputs: readonly OutputChange[] = [];
@@ -166,8 +168,8 @@ export async function makePlan(
   const unreachable = await reachTargets(providers, options.signal);
   if (unreachable.length > 0) throw new PipelineError(`${unreachable.length} target(s) cannot be used; nothing was observed or written`, unreachable.map(preflightDiagnostic));
   const pluginNames = new Map([...session.config.registries].map(([name, r]) => [name, r.provider] as const));
-  const observe = (desiredItems: readonly DesiredItem[]) =>
-    observeTargets({ desired: desiredItems, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames });
+  const observe = (desiredItems: readonly DesiredItem[], earlier?: Awaited<ReturnType<typeof observeTargets>>) =>
+    observeTargets({ desired: desiredItems, providers, prune, signal: options.signal, logger: options.logger, concurrency: options.parallelism, pluginNames, ...(earlier ? { earlier } : {}) });
   // A referrer is present only when its subject lists it there too (observe-attached.ts).
   const attachedIn = (o: Awaited<ReturnType<typeof observe>>) => observeAttachments(items, o.observed, providers, { signal: options.signal, concurrency: options.parallelism });
   let observed = await observe(items);
@@ -180,7 +182,7 @@ export async function makePlan(
     desired = full.state;
     for (const p of full.problems) if (!problems.some((q) => q.message === p.message)) problems.push(p);
     items = desired.items.filter((i) => isSelected(i.address, i.registry));
-    observed = await observe(items);
+    observed = await observe(items, observed);
     attached = await attachedIn(observed);
   }
   const blobs = withListedOnlyContent(items, observed.observed, attached, observed);

@@ -37,6 +37,13 @@ export interface ObserveInput {
   readonly concurrency: number;
   /** The provider (plugin) name of each registry, recorded with its prerequisites. */
   readonly pluginNames?: ReadonlyMap<string, string>;
+  /**
+   * What an earlier pass of the same run observed: objects by address and the
+   * prune candidates. Their answers are kept, not asked again (what a target
+   * holds under an address does not depend on what is wanted there); only
+   * new addresses and the blobs of changes are observed.
+   */
+  readonly earlier?: Pick<ObservedState, "observed" | "pruneCandidates">;
 }
 
 /** Everything the diff needs from the targets. */
@@ -71,11 +78,17 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
   const concurrency = Math.max(1, input.concurrency);
   const call = input.signal ? { signal: input.signal } : {};
   const observed = new Map<string, Observation>();
-  const groups = byRegistry(input.desired);
+  const earlier = input.earlier?.observed;
+  const fresh = earlier === undefined ? input.desired : input.desired.filter((i) => !earlier.has(i.address));
+  for (const item of input.desired) {
+    const known = earlier?.get(item.address);
+    if (known !== undefined) observed.set(item.address, known);
+  }
+  const groups = byRegistry(fresh);
 
   // Prerequisites first: what must be created says nothing about what is missing inside it.
   const prerequisites: PrerequisiteChange[] = [];
-  for (const [registry, items] of groups) {
+  for (const [registry, items] of byRegistry(input.desired)) {
     const provider = input.providers.get(registry);
     if (!provider?.prerequisites) continue;
     for (const p of await provider.prerequisites(items.map(targetItem), call)) {
@@ -141,8 +154,10 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
     }
     for (const item of items) observed.set(item.address, fromFileObservation(answers.get(item.path)));
   }
+  const single = rest.filter((i) => !observed.has(i.address));
+  for (const [address, observation] of await absentByListing(single, input.providers, concurrency, call)) observed.set(address, observation);
   await mapLimit(
-    rest.filter((i) => !observed.has(i.address)),
+    single.filter((i) => !observed.has(i.address)),
     concurrency,
     async (item) => observed.set(item.address, await observeOne(item, input.providers.get(item.registry), call)),
   );
@@ -151,8 +166,44 @@ export async function observeTargets(input: ObserveInput): Promise<ObservedState
   // repository cannot hold its blobs yet, and asking would only be refused: count them all as to upload.
   const pending = new Set(prerequisites.map((p) => p.registry));
   const { present: presentBlobs, locations: blobLocations } = await observeBlobs(input, observed, concurrency, call, (item) => pending.has(item.registry) && observed.get(item.address)?.state === "absent");
-  const pruneCandidates = await observePrune(input, concurrency, call);
+  const pruneCandidates = input.earlier?.pruneCandidates ?? (await observePrune(input, concurrency, call));
   return { observed, presentBlobs, blobLocations, pruneCandidates, prerequisites };
+}
+
+/** From this many tags wanted in one repository on, its tag list is read first. */
+export const LIST_TAGS_FROM = 8;
+
+/**
+ * Tags a repository's tag list does not name, as absent: one listing instead
+ * of a HEAD per tag, so a cold mirror of 1,000 tags asks the target once, not
+ * 1,000 times (issue 14). Only where a repository has enough tags wanted for
+ * the listing to pay (a warm rerun of a few tags would only add a request);
+ * the tags it does name are still resolved one by one, since a list has no
+ * digests. A listing that fails decides nothing: those tags are asked one by
+ * one, and their own answers (or errors) count.
+ */
+async function absentByListing(items: readonly DesiredItem[], providers: ReadonlyMap<string, Provider>, concurrency: number, call: { signal?: AbortSignal }): Promise<Map<string, Observation>> {
+  const groups = new Map<string, { registry: string; repository: string; items: DesiredItem[] }>();
+  for (const item of items) {
+    if (item.kind === "file" || item.tag === undefined || !providers.get(item.registry)?.listTags) continue;
+    const key = `${item.registry}|${item.repository}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { registry: item.registry, repository: item.repository, items: [] }));
+    group.items.push(item);
+  }
+  const absent = new Map<string, Observation>();
+  const worth = [...groups.values()].filter((g) => new Set(g.items.map((i) => i.kind !== "file" && i.tag)).size >= LIST_TAGS_FROM);
+  await mapLimit(worth, concurrency, async (group) => {
+    let tags: ReadonlySet<string>;
+    try {
+      tags = new Set(await providers.get(group.registry)!.listTags!(group.repository, call));
+    } catch (error) {
+      if (call.signal?.aborted === true) throw error;
+      return;
+    }
+    for (const item of group.items) if (item.kind !== "file" && item.tag !== undefined && !tags.has(item.tag)) absent.set(item.address, { state: "absent" });
+  });
+  return absent;
 }
 
 /** A provider's answer about a file, as an observation (`unverified` is something to replace). */

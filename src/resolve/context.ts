@@ -12,6 +12,7 @@ import type { CallOptions } from "../oci/content.js";
 import { RegistryError } from "../oci/registry/index.js";
 import { ResolveError } from "../sources/errors.js";
 import { chartEntryKey, fileEntryKey, imageEntryKey, type AirgapLock, type LockedChart, type LockedFile, type LockedImageEntry } from "../lock/model.js";
+import { OnceMap } from "../core/once.js";
 import { Semaphore } from "../core/semaphore.js";
 import type { ResolveProblem, ResolveProblemKind } from "./problems.js";
 import { RefreshPolicy } from "./refresh.js";
@@ -41,6 +42,11 @@ export class ResolveContext {
   readonly lockedImages: ReadonlyMap<string, LockedImageEntry>;
   readonly lockedCharts: ReadonlyMap<string, LockedChart>;
   readonly lockedFiles: ReadonlyMap<string, LockedFile>;
+  /**
+   * Whether `registry/repository@digest` is an imgpkg bundle: its config is
+   * read once per run, however many tags point at it.
+   */
+  readonly imgpkgBundles = new OnceMap<boolean>();
   private readonly problems: ResolveProblem[] = [];
   private readonly unreachable = new Map<string, string>();
 

@@ -148,7 +148,9 @@ const IMGPKG_DEPTH = 4;
  * naming it.
  */
 async function imgpkgImagesOf(ctx: ResolveContext, unit: ConcreteUnit, repo: SourceRepository, root: SourceManifest, ref: string, depth = 0, seen = new Set<string>()): Promise<LockedImgpkgImage[] | undefined> {
-  if (depth >= IMGPKG_DEPTH || !(await isImgpkgBundle(repo, root, ctx.call))) return undefined;
+  if (depth >= IMGPKG_DEPTH) return undefined;
+  const isBundle = await ctx.imgpkgBundles.get(`${repo.name}@${root.descriptor.digest}`, () => isImgpkgBundle(repo, root, ctx.call));
+  if (!isBundle) return undefined;
   const found: LockedImgpkgImage[] = [];
   for (const { image } of await imagesLockOf(repo, root, ctx.call)) {
     const parsed = parseReference(image);

@@ -39,12 +39,19 @@ function workspace(label: string): Workspace {
 }
 
 describe("requests of a plan", () => {
-  it(`over ${N} tags sharing one digest, without a lock: one GET of that manifest, one HEAD per tag`, async () => {
+  it(`over ${N} tags sharing one digest, without a lock: one GET of that manifest and its config, one HEAD per tag; the empty target is asked once`, async () => {
     const ws = workspace("nolock");
     upstream.reset();
+    mirror.reset();
     const plan = await planJson(ws);
     expect(plan.summary.add).toBe(N);
-    expect(upstream.counts()).toMatchObject({ "GET manifests": 1, "HEAD manifests": N });
+    // The source: each tag resolved once; the manifest and its config (read for the imgpkg label) once per digest.
+    expect(upstream.counts()).toEqual({ "GET manifests": 1, "HEAD manifests": N, "GET blobs": 1 });
+    // The target: one tag list says none of the N tags is there (no HEAD per tag, no second observation);
+    // then the blobs the change needs, once each.
+    const image = images.images[0]!;
+    const blobs = image.root.kind === "manifest" ? new Set([image.root.config.digest, ...image.root.layers.map((l) => l.digest)]).size : 0;
+    expect(mirror.counts((r) => r.path !== "/v2/")).toEqual({ "GET tags": 1, "HEAD blobs": blobs, "HEAD manifests": 1 });
   });
 
   it(`a no-op over ${N} locked tags: about one target request per tag over at most ${CONCURRENCY} connections, none to the source`, async () => {
@@ -69,11 +76,14 @@ describe("requests of a plan", () => {
     expect((await locked.run(["lock"])).code).toBe(0);
     const unlocked = workspace("changing-direct");
     upstream.reset();
+    mirror.reset();
     const run = await locked.run(["plan", "--json"]);
     expect(run.code).toBe(0);
     const plan = JSON.parse(run.stdout) as { summary: { add: number }; changes: { action: string; transfer?: number; uploads?: { digest: string }[] }[] };
     expect(plan.summary.add).toBe(N);
     expect(upstream.counts()["GET manifests"]).toBeGreaterThanOrEqual(1);
+    // The second pass (after the lock's digests turned out to change) keeps what the first observed.
+    expect(mirror.counts((r) => r.path.endsWith("/tags/list"))).toEqual({ "GET tags": 1 });
     const direct = JSON.parse((await unlocked.run(["plan", "--json"])).stdout) as typeof plan;
     const uploads = (p: typeof plan) => p.changes.flatMap((c) => c.uploads?.map((u) => u.digest) ?? []).sort();
     const image = images.images[0]!;
