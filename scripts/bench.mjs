@@ -78,6 +78,8 @@ log(`bench: generating ${sizes.images} images (${sizes.bytes / MB} MB)${large ? 
 const dataset = generateImages("bench", datasetSpecs("img", sizes.images, sizes.bytes));
 const largeSet = large ? generateImages("bench-large", datasetSpecs("big", 60, 900 * MB)) : undefined;
 const many = generateImages("bench-many", [{ repository: "bench/many", tags: Array.from({ length: sizes.tags }, (_, i) => `t${i}`), format: "oci" }]);
+const manySeed = generateImages("bench-many", [{ repository: "bench/many", tags: ["t0"], format: "oci" }]); // same content, one tag
+if (manySeed.images[0].root.digest !== many.images[0].root.digest) throw new Error("bench: the floor's seed image differs from the 1,000-tag image");
 const images = [...dataset.images, ...(largeSet?.images ?? [])];
 const uniqueBlobs = new Map();
 for (const set of [dataset, ...(largeSet ? [largeSet] : [])]) for (const b of set.blobs()) uniqueBlobs.set(b.digest, b);
@@ -221,6 +223,39 @@ async function ceiling(target) {
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, rssMb: 0 };
 }
 
+/**
+ * The registry's own floor for N tags, no tool between: `heads` HEADs by tag on `headOn`, then
+ * (when `putOn` is given) N manifest PUTs by tag to `putOn`, `width` requests in flight (the
+ * per-host limit airgap uses by default). What a no-op (HEADs on the target) or a cold mirror
+ * of N tags (HEADs on the source, PUTs on the target) cannot go below on this machine.
+ */
+async function tagFloor(headOn, putOn, width = 6) {
+  const image = many.images[0];
+  const path = (host, tag) => `${host.url}/v2/${image.repository}/manifests/${tag}`;
+  const first = await fetch(path(source, image.tags[0]), { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json" } });
+  const body = Buffer.from(await first.arrayBuffer());
+  const type = first.headers.get("content-type");
+  const each = async (work) => {
+    const queue = [...image.tags];
+    await Promise.all(Array.from({ length: width }, async () => {
+      for (let tag = queue.shift(); tag !== undefined; tag = queue.shift()) await work(tag);
+    }));
+  };
+  const t0 = process.hrtime.bigint();
+  await each(async (tag) => {
+    const r = await fetch(path(headOn, tag), { method: "HEAD", headers: { accept: type } });
+    await r.arrayBuffer();
+  });
+  if (putOn) {
+    await each(async (tag) => {
+      const r = await fetch(path(putOn, tag), { method: "PUT", body, headers: { "content-type": type } });
+      await r.arrayBuffer();
+      if (r.status !== 201) throw new Error(`floor PUT ${tag}: ${r.status}`);
+    });
+  }
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, rssMb: 0 };
+}
+
 // ---- the cases ----------------------------------------------------------------------------------
 const results = {};
 try {
@@ -293,6 +328,15 @@ try {
   });
   results.noopSkopeo = await measure(`e no-op skopeo sync ${sizes.tags} tags`, () => skopeoSync(many.images, manySkopeoTarget));
   await stopRegistry(manySkopeoTarget);
+  // The registry's floor for the same tags (the manifest's blobs are pushed first, as a tool would).
+  let floorTarget;
+  results.manyFloor = await measure(`f floor: ${sizes.tags} HEADs on the source + ${sizes.tags} manifest PUTs, no tool`, () => tagFloor(source, floorTarget), async () => {
+    if (floorTarget) await stopRegistry(floorTarget);
+    floorTarget = await registry();
+    await pushImages(floorTarget, manySeed); // the same blobs and manifest, tagged t0 only
+  });
+  results.noopFloor = await measure(`e floor: ${sizes.tags} HEADs on the target, no tool`, () => tagFloor(floorTarget));
+  await stopRegistry(floorTarget);
 
   // (g) the 1 GiB layer
   if (gib) {
@@ -335,6 +379,8 @@ row(`(e) no-op plan, ${sizes.tags} tags, locked`, r.noopPlan, r.noopSkopeo, "≥
 row(`(e) no-op plan, ${sizes.tags} tags, no lock`, r.noopPlanNoLock, r.noopSkopeo, "—", undefined);
 row(`(e) no-op apply, ${sizes.tags} tags, locked`, r.noopApply, r.noopSkopeo, "≥ 10× faster (≤ 0.10)", r.noopApply.ms / r.noopSkopeo.ms <= 0.1);
 row(`(f) cold mirror, ${sizes.tags} tags of one image`, r.manyColdAirgap, r.manyColdSkopeo, "≤ 3 s", r.manyColdAirgap.ms <= 3000);
+row(`(e) floor: ${sizes.tags} HEADs, no tool`, r.noopFloor, r.noopSkopeo, "—", undefined, `no-op plan ÷ floor ${(r.noopPlan.ms / r.noopFloor.ms).toFixed(2)}`);
+row(`(f) floor: ${sizes.tags} HEADs + ${sizes.tags} PUTs, no tool`, r.manyFloor, r.manyColdSkopeo, "—", undefined, `cold mirror ÷ floor ${(r.manyColdAirgap.ms / r.manyFloor.ms).toFixed(2)}`);
 row("(g) peak RSS, no-op plan (MB)", { ms: r.noopPlan.rssMb }, { ms: r.noopSkopeo.rssMb }, "< 100 MB", r.noopPlan.rssMb < 100);
 row("(g) peak RSS, cold mirror (MB)", { ms: r.coldAirgap.rssMb }, { ms: r.coldSkopeo.rssMb }, "—", undefined);
 if (r.gibAirgap) {
