@@ -54,6 +54,27 @@ describe("requests of a plan", () => {
     expect(mirror.counts((r) => r.path !== "/v2/")).toEqual({ "GET tags": 1, "HEAD blobs": blobs, "HEAD manifests": 1 });
   });
 
+  it(`a cold apply of ${N} tags of one image: each blob and the manifest go up once, then one PUT per tag`, async () => {
+    const ws = workspace("cold");
+    upstream.reset();
+    mirror.reset();
+    const apply = await ws.run(["apply", "--auto-approve"]);
+    expect(apply.code).toBe(0);
+    const image = images.images[0]!;
+    const blobs = image.root.kind === "manifest" ? new Set([image.root.config.digest, ...image.root.layers.map((l) => l.digest)]).size : 0;
+    // The source: each tag resolved once, the manifest read once, each blob once (the config once more, for the imgpkg label).
+    expect(upstream.counts()).toEqual({ "HEAD manifests": N, "GET manifests": 1, "GET blobs": blobs + 1 });
+    // The target: one tag list instead of N HEADs; each blob goes up once (POST, then one PUT with the bytes);
+    // the manifest once by digest, then one PUT per tag. At most one existence check per blob or manifest
+    // in the plan and one when copying.
+    const target = mirror.counts((r) => r.path !== "/v2/");
+    expect(target).toMatchObject({ "GET tags": 1, "POST uploads": blobs, "PUT uploads": blobs, "PUT manifests": N + 1 });
+    expect(target["PATCH uploads"]).toBeUndefined();
+    expect(target["HEAD blobs"]).toBeLessThanOrEqual(2 * blobs);
+    expect(target["HEAD manifests"] ?? 0).toBeLessThanOrEqual(2);
+    expect(Object.values(target).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(N + 1 + 5 * blobs + 4);
+  });
+
   it(`a no-op over ${N} locked tags: about one target request per tag over at most ${CONCURRENCY} connections, none to the source`, async () => {
     const ws = workspace("locked");
     expect((await ws.run(["lock"])).code).toBe(0);
