@@ -10,7 +10,7 @@
 import type { CallOptions, ContentWriter, Descriptor, LayoutDirectory, Provider, ProviderPlugin } from "airgap/sdk";
 import { PROVIDER_API_VERSION, isLayoutFailure, lockLayoutForWrite, openLayoutDirectory } from "airgap/sdk";
 import { createRequire } from "node:module";
-import { access, constants, statfs } from "node:fs/promises";
+import { access, constants, stat, statfs } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 
@@ -106,6 +106,17 @@ function formatSize(bytes: number): string {
   return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} B`;
 }
 
+/**
+ * Why `path` can hold no layout at all, or undefined when it can: it exists
+ * and is not a directory (a layout tar, say). Said once, at plan time, before
+ * every object of the plan fails to be observed inside a file.
+ */
+async function notADirectory(path: string): Promise<string | undefined> {
+  const found = await stat(path).catch(() => undefined);
+  if (found === undefined || found.isDirectory()) return undefined;
+  return `${path} is a file, not a directory: an oci-layout target is a directory (to read a layout tar, declare it as a \`source\`); point \`path\` at a directory`;
+}
+
 /** The plugin. */
 export const plugin: ProviderPlugin<OciLayoutSettings> = {
   apiVersion: PROVIDER_API_VERSION,
@@ -117,6 +128,10 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
     return {
       display: `oci:${settings.path}`,
       repository: (name) => lazyRepository(opener, name, settings.path),
+      async ping() {
+        const problem = await notADirectory(settings.path);
+        if (problem !== undefined) throw new Error(problem);
+      },
       async listTags(repository) {
         const layout = await opener.read();
         if (!layout) return [];
@@ -131,9 +146,10 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
         await layout?.removeRef(`${repository}:${tag}`);
       },
       lockForWrite: (options = {}) => lockLayoutForWrite(settings.path, options),
-      async preflight({ uploads }) {
-        // Local disk space for the bytes the plan writes (each blob once), where the layout is or will be created.
-        if (uploads.length === 0) return [];
+      async preflight({ uploads, writes }) {
+        // Any write (a tag moved, a prune) needs a writable directory; uploads also need the disk space
+        // for the bytes the plan writes (each blob once), where the layout is or will be created.
+        if (!writes && uploads.length === 0) return [];
         const refused = await notWritable(settings.path);
         if (refused !== undefined) return [{ message: `${refused}: point \`path\` at a writable directory`, subject: settings.path }];
         const bytes = [...new Map(uploads.map((u) => [u.digest, u.size])).values()].reduce((a, b) => a + b, 0);

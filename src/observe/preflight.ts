@@ -27,7 +27,9 @@ function targetItem(item: DesiredItem): TargetItem {
 /** Runs every target's preflight over the plan; an empty list means every target can take it. */
 export async function preflightTargets(plan: Plan, desired: readonly DesiredItem[], providers: ReadonlyMap<string, Provider>, signal?: AbortSignal): Promise<PreflightProblem[]> {
   const uploads = new Map<string, PlannedUpload[]>();
+  const writing = new Set<string>();
   for (const c of plan.changes) {
+    if (c.action !== "no-op" && "registry" in c && c.registry !== undefined) writing.add(c.registry);
     if (c.action !== "create" && c.action !== "update") continue;
     if (c.kind === "image" || c.kind === "chart" || c.kind === "referrer") {
       let list = uploads.get(c.registry);
@@ -44,7 +46,7 @@ export async function preflightTargets(plan: Plan, desired: readonly DesiredItem
     if (!provider.preflight) continue;
     const items = desired.filter((i) => i.registry === registry).map(targetItem);
     try {
-      for (const p of await provider.preflight({ items, uploads: uploads.get(registry) ?? [] }, signal ? { signal } : {})) {
+      for (const p of await provider.preflight({ items, uploads: uploads.get(registry) ?? [], writes: writing.has(registry) }, signal ? { signal } : {})) {
         problems.push({ registry, message: p.message, ...(p.subject !== undefined ? { subject: p.subject } : {}) });
       }
     } catch (error) {

@@ -132,6 +132,12 @@ export interface PlannedUpload {
 export interface PreflightRequest {
   readonly items: readonly TargetItem[];
   readonly uploads: readonly PlannedUpload[];
+  /**
+   * True when the plan writes to this target at all (creates, updates or
+   * deletes, uploads or not): a change that only moves a tag still needs a
+   * writable target, though it uploads nothing.
+   */
+  readonly writes: boolean;
 }
 
 /** A reason the plan cannot be applied, found before anything is written: one line naming the target and the fix. */

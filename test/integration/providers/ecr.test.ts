@@ -355,7 +355,7 @@ describe("ecr provider: bad input", () => {
   it("makes repository names with uppercase letters a plan error, and ECR refuses them too", async () => {
     const target = await provider();
     const bad = { ...item(kindnet, "v1"), repository: "spectro-images/Kindest/KindNetd" };
-    const problems = await target.preflight!({ items: [bad, item(kindnet, "v1", "x")], uploads: [] });
+    const problems = await target.preflight!({ items: [bad, item(kindnet, "v1", "x")], uploads: [], writes: true });
     expect(problems.map((p) => p.message)).toEqual([
       `ECR refuses the repository name \`spectro-images/Kindest/KindNetd\`: it has uppercase letters (${ecr.registryHost}); change the bundle's \`path\` or naming`,
     ]);
@@ -376,11 +376,11 @@ describe("ecr provider: bad input", () => {
     useCredentials(undefined);
     try {
       const none = await provider();
-      const problems = await none.preflight!({ items: [item(kindnet, "v1")], uploads: [] });
+      const problems = await none.preflight!({ items: [item(kindnet, "v1")], uploads: [], writes: true });
       expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/GetAuthorizationToken: no AWS credentials found .*provide them through the environment \(AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\), a shared profile/)]);
       useCredentials({ id: "AKIAWRONGWRONGWRONG0", secret: "nope" });
       const wrong = await provider();
-      const refused = await wrong.preflight!({ items: [item(kindnet, "v1")], uploads: [] });
+      const refused = await wrong.preflight!({ items: [item(kindnet, "v1")], uploads: [], writes: true });
       expect(refused.map((p) => p.message)).toEqual([`${ecr.registryHost}: GetAuthorizationToken: UnrecognizedClientException: The security token included in the request is invalid.`]);
       expect(refused.join("")).not.toContain("nope");
     } finally {

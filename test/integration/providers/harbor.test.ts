@@ -298,8 +298,8 @@ describe("harbor provider: quota", () => {
     expect((await target.prerequisites!([item(kindnet, "v1", "tight")])).map((p) => p.reason)).toEqual([`create project tight (private, quota 19.5 KiB) on ${harbor.host}`]);
     const blob = (n: number) => ({ repository: "tight/kindest/kindnetd", digest: `sha256:${String(n).padStart(64, "0")}`, size: 8_000 });
     // Before the project exists, its declared storageLimit is the quota.
-    expect(await target.preflight!({ items: [item(kindnet, "v1", "tight")], uploads: [blob(1), blob(2)] })).toEqual([]);
-    const tooMuch = await target.preflight!({ items: [item(kindnet, "v1", "tight")], uploads: [blob(1), blob(2), blob(3), blob(1)] });
+    expect(await target.preflight!({ items: [item(kindnet, "v1", "tight")], uploads: [blob(1), blob(2)], writes: true })).toEqual([]);
+    const tooMuch = await target.preflight!({ items: [item(kindnet, "v1", "tight")], uploads: [blob(1), blob(2), blob(3), blob(1)], writes: true });
     expect(tooMuch.map((p) => p.message)).toEqual([
       `project \`tight\` on ${harbor.host} cannot take this plan: it uploads 23.4 KiB, but the project's quota has 19.5 KiB left (0 B of 19.5 KiB used); raise the quota (\`registries.harbor.projects.tight.storageLimit\` for a project airgap creates, or in Harbor) or free space`,
     ]);
@@ -312,7 +312,7 @@ describe("harbor provider: quota", () => {
     expect(used).toBeGreaterThan(8_192);
     // Now the summary's used bytes count: what fitted before (16 000 of 20 000 bytes) no longer does.
     const mark = harbor.requests.length;
-    const problems = await target.preflight!({ items: [item(kindnet, "v1", "tight")], uploads: [blob(1), blob(2)] });
+    const problems = await target.preflight!({ items: [item(kindnet, "v1", "tight")], uploads: [blob(1), blob(2)], writes: true });
     expect(problems.map((p) => p.message)).toEqual([expect.stringContaining(`it uploads 15.6 KiB, but the project's quota has ${((20_000 - used) / 1024).toFixed(2)} KiB left (${(used / 1024).toFixed(used / 1024 < 10 ? 2 : 1)} KiB of 19.5 KiB used)`)]);
     expect(since(mark).filter((r) => r.path === "/api/v2.0/projects/tight/summary").map((r) => [r.headers["x-is-resource-name"], r.status])).toEqual([["true", 200]]);
 
@@ -358,7 +358,7 @@ describe("harbor provider: credentials and missing projects", () => {
 
   it("makes a content project that is neither declared nor existing a plan error naming the fix", async () => {
     const target = await provider();
-    const problems = await target.preflight!({ items: [item(kindnet, "v1", "elsewhere")], uploads: [] });
+    const problems = await target.preflight!({ items: [item(kindnet, "v1", "elsewhere")], uploads: [], writes: true });
     expect(problems.map((p) => p.message)).toEqual([
       `project \`elsewhere\` does not exist on ${harbor.host} and is not declared under \`registries.harbor.projects\`: declare it there so airgap creates it, or create it in Harbor`,
     ]);
@@ -367,7 +367,7 @@ describe("harbor provider: credentials and missing projects", () => {
 
   it("makes project names Harbor would refuse a plan error", async () => {
     const target = await provider({ projects: {} });
-    const problems = await target.preflight!({ items: [item(kindnet, "v1", "spectro__images"), item(kindnet, "v1", "x".repeat(256))], uploads: [] });
+    const problems = await target.preflight!({ items: [item(kindnet, "v1", "spectro__images"), item(kindnet, "v1", "x".repeat(256))], uploads: [], writes: true });
     expect(problems.map((p) => p.message)).toEqual([
       `Harbor refuses the project name \`spectro__images\`: lowercase letters and digits, separated by single \`.\`, \`_\` or \`-\` (${harbor.host}); change the bundle's \`path\``,
       `project name \`${"x".repeat(40)}…\` must be 1 to 255 characters long (${harbor.host}); change the bundle's \`path\``,
@@ -376,7 +376,7 @@ describe("harbor provider: credentials and missing projects", () => {
 
   it("says so when Harbor does not accept the credentials (it treats wrong ones as anonymous and answers 401)", async () => {
     const target = await provider({ credentials: { username: "admin", password: new Secret("wrong") } });
-    const problems = await target.preflight!({ items: [item(kindnet, "v1")], uploads: [] });
+    const problems = await target.preflight!({ items: [item(kindnet, "v1")], uploads: [], writes: true });
     expect(problems.map((p) => p.message)).toEqual([
       `Harbor ${harbor.host} answered 401 unauthorized: the credentials of \`admin\` were not accepted; set \`registries.harbor.credentials\` to a Harbor user or robot account (robot$…). Harbor ${harbor.host} answered 401 to HEAD /api/v2.0/projects?project_name=spectro-images: no message (HEAD)`,
     ]);

@@ -6,7 +6,7 @@
  * (the tests run as root, as containerd's tests do).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace, type Workspace } from "./workflow.js";
@@ -55,6 +55,41 @@ describe("a local disk that cannot take the write", () => {
       expect(run.stderr, args[0]).toMatch(/^error: registry local \(/m);
       expect(run.stderr, args[0]).not.toMatch(/internal error|library\/hello/);
     }
+  });
+
+  it("a layout that only gains a tag (no bytes to write) on a now read-only disk is refused at plan time too", async () => {
+    const disk = mount("ro-later", "size=4m");
+    ws.writeConfig(config(`${disk}/mirror`));
+    expect((await ws.run(["apply", "--auto-approve"])).code).toBe(0);
+    execFileSync("mount", ["-o", "remount,ro", disk]);
+    // A second bundle puts the same image under another name: its blobs are in the layout already.
+    ws.writeConfig(`${config(`${disk}/mirror`)}  again:
+    registry: local
+    path: again
+    images:
+      - { source: q, ref: library/hello:1.0 }
+`);
+    const plan = await ws.run(["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr).toContain(`cannot write ${disk}/mirror: the file system is read-only (${disk}/mirror): point \`path\` at a writable directory`);
+    // Nothing to write, nothing refused: the same read-only layout plans the first bundle as a no-op.
+    ws.writeConfig(config(`${disk}/mirror`));
+    const noop = await ws.run(["plan"]);
+    expect(noop.code, noop.stderr).toBe(0);
+    expect(noop.stdout).toContain("No changes. 1 object up to date.");
+  });
+
+  it("a layout path that is a file (a layout tar, say) is refused at plan time, and the file is left as it was", async () => {
+    const file = join(ws.dir, "layout.tar");
+    writeFileSync(file, "not a directory");
+    ws.writeConfig(config(file));
+    for (const args of [["plan"], ["apply", "--auto-approve"]]) {
+      const run = await ws.run(args);
+      expect(run.code, args[0]).toBe(1);
+      expect(run.stderr, args[0]).toContain(`${file} is a file, not a directory: an oci-layout target is a directory`);
+      expect(run.stderr, args[0]).not.toContain("internal error");
+    }
+    expect(readFileSync(file, "utf8")).toBe("not a directory");
   });
 
   it("bundle -o onto a read-only or a full disk says so against the output path, and leaves nothing behind", async () => {
