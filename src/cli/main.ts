@@ -12,6 +12,7 @@ import { ExitCode } from "./exit-codes.js";
 import { COMMAND_HELP, MAIN_HELP } from "./help.js";
 import { paint, useColor, type CommandIo } from "./io.js";
 import { createOutputBoundary } from "./output-boundary.js";
+import { keepWasmOnBaselineCompiler } from "./wasm-tiering.js";
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<ExitCode>;
 
@@ -91,6 +92,7 @@ function quietNodeWarnings(): void {
 
 if (isEntryPoint()) {
   quietNodeWarnings();
+  keepWasmOnBaselineCompiler();
   const noColor = process.argv.includes("--no-color");
   const io: CommandIo = {
     stdout: process.stdout,
