@@ -91,6 +91,8 @@ function quietNodeWarnings(): void {
 
 if (isEntryPoint()) {
   quietNodeWarnings();
+  // `--version` and `help` start faster without node:v8 (3 ms of 170); they allocate too little to matter.
+  if (!/^(-v|--version|version|-h|--help|help)?$/.test(process.argv[2] ?? "")) (await import("./v8-tuning.js")).tuneV8ForCli();
   const noColor = process.argv.includes("--no-color");
   const io: CommandIo = {
     stdout: process.stdout,

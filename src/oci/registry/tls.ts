@@ -8,8 +8,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
-import { Agent, buildConnector } from "undici";
 import { UsageError } from "../../core/errors.js";
+import { Agent, buildConnector } from "./undici.js";
 
 /** TLS settings of one registry (airgap.yaml `tls`); never global. */
 export interface TlsPolicy {

@@ -23,6 +23,7 @@ import { isRetryableNetworkError, isSourceFailure, networkErrorCode } from "./ne
 import { AgentPool, type TlsScope } from "./tls.js";
 import { describeTlsFailure, tlsProblem } from "./tls-errors.js";
 import { StatsCounter, type TransportStats } from "./transport-stats.js";
+import { request } from "./undici.js";
 
 export { isRetryableNetworkError, networkErrorCode } from "./network-errors.js";
 
@@ -338,7 +339,7 @@ export class Transport {
     const started = this.clock.now();
     this.counters.request(url.host, method);
     try {
-      const res = await agent.request({
+      const res = await request(agent, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
