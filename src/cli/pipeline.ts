@@ -13,7 +13,6 @@ import { preflightTargets, reachTargets, type PreflightProblem } from "../observ
 import { matchesTarget } from "../plan/address.js";
 import { diff, protectedContent } from "../plan/diff.js";
 import type { OutputChange, Plan } from "../plan/model.js";
-import { planClusterOutputs } from "../cluster/index.js";
 import { createProvider } from "../providers/load.js";
 import { createOciToolkit } from "../providers/toolkit.js";
 import { desiredContent, desiredState, withoutReferrers, type DesiredContent, type DesiredState } from "../desired/desired-state.js";
@@ -157,6 +156,8 @@ export async function makePlan(
   let outputs: readonly OutputChange[] = [];
   if (outputsWanted) {
     const digests = new Map(desired.items.map((i) => [i.address, i.digest] as const));
+    // Loaded only when the configuration has cluster outputs: a plan without them never needs the renderers.
+    const { planClusterOutputs } = await import("../cluster/index.js");
     const cluster = await planClusterOutputs(session.config, withoutReferrers(content).map((c) => ({ ...c, ...(digests.has(c.address) ? { digest: digests.get(c.address)! } : {}) })));
     const diagnostics = cluster.diagnostics.map((d) => session.place(d));
     if (diagnostics.some((d) => d.severity === "error")) throw new PipelineError("cannot render the cluster settings", diagnostics);

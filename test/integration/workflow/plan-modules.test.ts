@@ -3,8 +3,9 @@
  * 1,000 tags). Every module costs memory in each run, so the plan must not
  * load code it never runs: undici's index (fetch, WebSocket, cache and mock
  * layers; airgap requires its Agent, connector and request by path), the
- * terminal UI when stdout is not a terminal, or a provider plugin the config
- * does not use. Module loading is deterministic, unlike RSS or time.
+ * terminal UI when stdout is not a terminal, a provider plugin the config
+ * does not use, or the cluster renderers when no cluster outputs are
+ * configured. Module loading is deterministic, unlike RSS or time.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +33,7 @@ describe("a no-op plan against registries", () => {
     expect(loaded.some((url) => url.endsWith("/dist/src/oci/registry/transport.js"))).toBe(true);
     expect(loaded.some((url) => url.endsWith("/node_modules/undici/lib/dispatcher/agent.js"))).toBe(true);
     const unwanted = loaded.filter((url) =>
-      /\/node_modules\/undici\/(index\.js|lib\/web\/|lib\/mock\/|lib\/cache\/)|\/node_modules\/(ink|react|@aws-sdk)\/|\/plugins\/(ecr|harbor|fileserver)\//.test(url),
+      /\/node_modules\/undici\/(index\.js|lib\/web\/|lib\/mock\/|lib\/cache\/)|\/node_modules\/(ink|react|@aws-sdk)\/|\/plugins\/(ecr|harbor|fileserver)\/|\/dist\/src\/cluster\//.test(url),
     );
     expect(unwanted).toEqual([]);
   });
