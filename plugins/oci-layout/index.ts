@@ -149,7 +149,7 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
       async preflight({ uploads, writes }) {
         // Any write (a tag moved, a prune) needs a writable directory; uploads also need the disk space
         // for the bytes the plan writes (each blob once), where the layout is or will be created.
-        if (!writes && uploads.length === 0) return [];
+        if (writes === false && uploads.length === 0) return [];
         const refused = await notWritable(settings.path);
         if (refused !== undefined) return [{ message: `${refused}: point \`path\` at a writable directory`, subject: settings.path }];
         const bytes = [...new Map(uploads.map((u) => [u.digest, u.size])).values()].reduce((a, b) => a + b, 0);

@@ -18,7 +18,7 @@ import type { Descriptor } from "../core/oci-types.js";
 import { mapLimit } from "../core/concurrency.js";
 import { formatAddress } from "../plan/address.js";
 import type { BlobRef, PrerequisiteChange } from "../plan/model.js";
-import { ObservationError, type DesiredFile, type DesiredItem, type PruneCandidate } from "../plan/diff.js";
+import { ObservationError, type DesiredArtifact, type DesiredFile, type DesiredItem, type PruneCandidate } from "../plan/diff.js";
 import { UNVERIFIED } from "../plan/model.js";
 import { fileArtifactManifest, fileArtifactPlace } from "../oci/file-artifact.js";
 import type { FileObservation, Provider, TargetItem } from "../sdk/provider.js";
@@ -175,15 +175,27 @@ export const LIST_TAGS_FROM = 8;
 
 /**
  * Tags a repository's tag list does not name, as absent: one listing instead
- * of a HEAD per tag, so a cold mirror of 1,000 tags asks the target once, not
- * 1,000 times (issue 14). Only where a repository has enough tags wanted for
- * the listing to pay (a warm rerun of a few tags would only add a request);
- * the tags it does name are still resolved one by one, since a list has no
- * digests. A listing that fails decides nothing: those tags are asked one by
- * one, and their own answers (or errors) count.
+ * of a HEAD per tag, so a cold mirror of 1,000 tags asks the target about
+ * twice, not 1,000 times (issue 14). Only where a repository has enough tags
+ * wanted for the listing to pay (a warm rerun of a few tags would only add a
+ * request); the tags it does name are still resolved one by one, since a
+ * list has no digests.
+ *
+ * A list is trusted only after one check: the first tag it leaves out is
+ * resolved as usual. Listing is optional in the distribution spec (a registry
+ * may answer 404 for every repository), a list may lag behind a push, and a
+ * store may name tags in ways its listing does not show (an OCI layout's
+ * containerd-style names): if that tag turns out to be there, the listing
+ * decides nothing for the repository and every tag is asked one by one. A
+ * listing that fails decides nothing either.
  */
-async function absentByListing(items: readonly DesiredItem[], providers: ReadonlyMap<string, Provider>, concurrency: number, call: { signal?: AbortSignal }): Promise<Map<string, Observation>> {
-  const groups = new Map<string, { registry: string; repository: string; items: DesiredItem[] }>();
+async function absentByListing(
+  items: readonly DesiredItem[],
+  providers: ReadonlyMap<string, Provider>,
+  concurrency: number,
+  call: { signal?: AbortSignal },
+): Promise<Map<string, Observation>> {
+  const groups = new Map<string, { registry: string; repository: string; items: DesiredArtifact[] }>();
   for (const item of items) {
     if (item.kind === "file" || item.tag === undefined || !providers.get(item.registry)?.listTags) continue;
     const key = `${item.registry}|${item.repository}`;
@@ -191,19 +203,26 @@ async function absentByListing(items: readonly DesiredItem[], providers: Readonl
     if (!group) groups.set(key, (group = { registry: item.registry, repository: item.repository, items: [] }));
     group.items.push(item);
   }
-  const absent = new Map<string, Observation>();
-  const worth = [...groups.values()].filter((g) => new Set(g.items.map((i) => i.kind !== "file" && i.tag)).size >= LIST_TAGS_FROM);
+  const answers = new Map<string, Observation>();
+  const worth = [...groups.values()].filter((g) => new Set(g.items.map((i) => i.tag)).size >= LIST_TAGS_FROM);
   await mapLimit(worth, concurrency, async (group) => {
+    const provider = providers.get(group.registry)!;
     let tags: ReadonlySet<string>;
     try {
-      tags = new Set(await providers.get(group.registry)!.listTags!(group.repository, call));
+      tags = new Set(await provider.listTags!(group.repository, call));
     } catch (error) {
       if (call.signal?.aborted === true) throw error;
       return;
     }
-    for (const item of group.items) if (item.kind !== "file" && item.tag !== undefined && !tags.has(item.tag)) absent.set(item.address, { state: "absent" });
+    const unlisted = group.items.filter((i) => !tags.has(i.tag!));
+    const probe = unlisted[0];
+    if (probe === undefined) return;
+    const checked = await observeOne(probe, provider, call);
+    answers.set(probe.address, checked);
+    if (checked.state !== "absent") return; // the list is not the whole truth here: ask tag by tag
+    for (const item of unlisted) if (!answers.has(item.address)) answers.set(item.address, { state: "absent" });
   });
-  return absent;
+  return answers;
 }
 
 /** A provider's answer about a file, as an observation (`unverified` is something to replace). */

@@ -135,9 +135,11 @@ export interface PreflightRequest {
   /**
    * True when the plan writes to this target at all (creates, updates or
    * deletes, uploads or not): a change that only moves a tag still needs a
-   * writable target, though it uploads nothing.
+   * writable target, though it uploads nothing. airgap always sets it;
+   * optional so that requests built for older plugins stay valid; a plugin
+   * that finds it undefined should assume the plan writes.
    */
-  readonly writes: boolean;
+  readonly writes?: boolean;
 }
 
 /** A reason the plan cannot be applied, found before anything is written: one line naming the target and the fix. */

@@ -29,8 +29,13 @@ function item(tag: string, repository = "app"): DesiredArtifact {
   };
 }
 
-/** A target holding `tags` (tag → digest) in every repository; counts resolves and listings. */
-function target(tags: Record<string, string>, listing: "works" | "fails" = "works") {
+/**
+ * A target holding `tags` (tag → digest) in every repository; counts resolves and listings.
+ * `listing`: "works" names every tag; "fails" throws; "partial" leaves out every tag it holds
+ * (a registry without listing that answers 404, a list that lags a push, or a layout whose
+ * containerd-style names its listing does not show).
+ */
+function target(tags: Record<string, string>, listing: "works" | "fails" | "partial" = "works") {
   const asked = { resolves: [] as string[], listings: 0, exists: 0 };
   const provider: Provider = {
     display: "mirror",
@@ -49,7 +54,7 @@ function target(tags: Record<string, string>, listing: "works" | "fails" = "work
     async listTags() {
       asked.listings++;
       if (listing === "fails") throw new Error("401 unauthorized: listing not allowed");
-      return Object.keys(tags);
+      return listing === "partial" ? [] : Object.keys(tags);
     },
   };
   return { provider, asked };
@@ -58,11 +63,12 @@ function target(tags: Record<string, string>, listing: "works" | "fails" = "work
 const many = Array.from({ length: LIST_TAGS_FROM + 2 }, (_, i) => `t${i}`);
 
 describe("observation by tag listing", () => {
-  it("answers the tags a repository lacks from one listing, and asks only for the tags it has", async () => {
+  it("answers the tags a repository lacks from one listing checked by one of them, and asks only for the tags it has", async () => {
     const { provider, asked } = target({ t0: DIGEST, t1: OTHER });
     const state = await observeTargets({ desired: many.map((t) => item(t)), providers: new Map([["mirror", provider]]), concurrency: 4 });
     expect(asked.listings).toBe(1);
-    expect(asked.resolves.sort()).toEqual(["app:t0", "app:t1"]);
+    // t0 and t1 because the list names them; t2, the first it leaves out, to check the list.
+    expect(asked.resolves.sort()).toEqual(["app:t0", "app:t1", "app:t2"]);
     expect(state.observed.get(item("t0").address)).toEqual({ state: "present", digest: DIGEST });
     expect(state.observed.get(item("t1").address)).toEqual({ state: "present", digest: OTHER });
     for (const t of many.slice(2)) expect(state.observed.get(item(t).address)).toEqual({ state: "absent" });
@@ -85,6 +91,16 @@ describe("observation by tag listing", () => {
     expect(asked.resolves).toHaveLength(many.length);
     expect(state.observed.get(item("t0").address)).toEqual({ state: "present", digest: DIGEST });
     expect(state.observed.get(item("t5").address)).toEqual({ state: "absent" });
+  });
+
+  it("does not trust a listing that leaves out a tag the target has: every tag is asked", async () => {
+    const { provider, asked } = target({ t0: DIGEST, t3: OTHER }, "partial");
+    const state = await observeTargets({ desired: many.map((t) => item(t)), providers: new Map([["mirror", provider]]), concurrency: 4 });
+    expect(asked.listings).toBe(1);
+    expect(asked.resolves).toHaveLength(many.length);
+    expect(state.observed.get(item("t0").address)).toEqual({ state: "present", digest: DIGEST });
+    expect(state.observed.get(item("t3").address)).toEqual({ state: "present", digest: OTHER });
+    expect(state.observed.get(item("t4").address)).toEqual({ state: "absent" });
   });
 
   it("keeps what an earlier pass observed and asks only about new addresses", async () => {
