@@ -261,6 +261,8 @@ async function copyArtifact(change: ArtifactCreate | ArtifactUpdate, options: Ex
   // Where the plan found blobs in other repositories of this target: mounted from there, never read from the source.
   const mountFrom = new Map<string, string[]>();
   for (const m of change.mounts ?? []) mountFrom.set(m.digest, [...(mountFrom.get(m.digest) ?? []), m.from]);
+  // What the plan saw missing from this repository: apply does not ask the target again before writing it.
+  const absent = new Set([...change.uploads, ...(change.mounts ?? [])].map((b) => b.digest));
   const inFlight = new Map<string, number>();
   let moved = 0;
   const progress = () => {
@@ -273,6 +275,7 @@ async function copyArtifact(change: ArtifactCreate | ArtifactUpdate, options: Ex
     ...(platforms ? { platforms } : {}),
     coordinator,
     ...(mountFrom.size > 0 ? { mountCandidates: (d: Descriptor) => mountFrom.get(d.digest) ?? [] } : {}),
+    knownAbsent: (d: Descriptor) => absent.has(d.digest),
     onEvent(event) {
       if (event.type === "blob-progress") {
         inFlight.set(event.descriptor.digest, event.bytes);

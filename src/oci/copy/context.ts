@@ -9,7 +9,7 @@ import type { Descriptor, Platform } from "../../core/oci-types.js";
 import type { ContentReader, ContentWriter } from "../content.js";
 import type { CopyCoordinator } from "./coordinator.js";
 import type { CopyEventListener } from "./events.js";
-import type { ForeignLayerPolicy, MountCandidates } from "./options.js";
+import type { ForeignLayerPolicy, KnownAbsent, MountCandidates } from "./options.js";
 import type { CopyTargetIdentity } from "./target-identity.js";
 
 /** Counts of what one copy did. */
@@ -60,6 +60,8 @@ export interface CopyContext {
   readonly platforms: readonly Platform[] | undefined;
   readonly foreignLayers: ForeignLayerPolicy;
   readonly mountCandidates: MountCandidates | undefined;
+  /** Content whose existence check is skipped (the caller just saw it missing). */
+  readonly knownAbsent: KnownAbsent;
   readonly maxMountAttempts: number;
   readonly progressIntervalMs: number;
   readonly emit: CopyEventListener;

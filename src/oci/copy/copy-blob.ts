@@ -62,7 +62,7 @@ function finish(ctx: CopyContext, descriptor: Descriptor, result: BlobResult, an
 /** The work of one blob while holding a transfer slot. */
 async function transferBlob(ctx: CopyContext, descriptor: Descriptor): Promise<BlobResult> {
   ctx.emit({ type: "blob-start", target: ctx.target.name, descriptor });
-  if (await targetHas(ctx, descriptor)) return { how: "skipped", bytes: 0, reason: "exists" };
+  if (!ctx.knownAbsent(descriptor) && (await targetHas(ctx, descriptor))) return { how: "skipped", bytes: 0, reason: "exists" };
   if (isNonDistributable(descriptor) && ctx.foreignLayers !== "require") {
     const available = ctx.foreignLayers === "copy-if-available" && (await sourceHas(ctx, descriptor));
     if (!available) {

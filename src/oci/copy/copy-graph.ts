@@ -69,6 +69,7 @@ export async function copyGraph(source: ContentReader, target: ContentWriter, ro
     platforms: !options.preserveDigests && options.platforms !== undefined && options.platforms.length > 0 ? options.platforms : undefined,
     foreignLayers: options.foreignLayers ?? "copy-if-available",
     mountCandidates: options.mountCandidates,
+    knownAbsent: options.knownAbsent ?? (() => false),
     maxMountAttempts: options.maxMountAttempts ?? 3,
     progressIntervalMs: options.progressIntervalMs ?? 250,
     emit: safeEmitter(options.onEvent, logger),
@@ -149,7 +150,7 @@ async function copyManifest(ctx: CopyContext, node: ManifestNode): Promise<void>
   try {
     if (present()) return done("skipped", "copied-in-run");
     // oras semantics: a manifest in the target was pushed after all its children, so its sub-graph is there too.
-    if (await coordinator.limiter.run(() => targetHas(ctx, descriptor), ctx.signal)) return done("skipped", "exists");
+    if (!ctx.knownAbsent(descriptor) && (await coordinator.limiter.run(() => targetHas(ctx, descriptor), ctx.signal))) return done("skipped", "exists");
     const bytes = node.bytes ?? (await coordinator.limiter.run(() => fetchManifest(ctx, node.source), ctx.signal));
     const children = node.children ?? childNodes(childrenOf(parseManifestContent(bytes, node.source, ctx.source.name)));
     // No slot is held while the children copy: a parent waiting on them must not starve them (oras-go's region.End()).

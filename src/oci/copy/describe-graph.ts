@@ -49,6 +49,7 @@ export async function describeCopy(
     platforms: options.preserveDigests ? undefined : options.platforms,
     foreignLayers: "copy-if-available",
     mountCandidates: undefined,
+    knownAbsent: () => false,
     maxMountAttempts: 0,
     progressIntervalMs: 0,
     emit: () => undefined,

@@ -9,7 +9,7 @@
  */
 export { copyGraph, type CopyGraphResult } from "./copy-graph.js";
 export { copyReference, type CopyReferenceResult, type TagOutcome } from "./copy-reference.js";
-export type { CopyGraphOptions, ForeignLayerPolicy, MountCandidates } from "./options.js";
+export type { CopyGraphOptions, ForeignLayerPolicy, KnownAbsent, MountCandidates } from "./options.js";
 export type { CopyStats } from "./context.js";
 export { CopyCoordinator, DEFAULT_COPY_CONCURRENCY, type CopyCoordinatorOptions, type ContentKind, type ReleaseClaim } from "./coordinator.js";
 export { Semaphore, type ReleaseSlot } from "../../core/semaphore.js";

@@ -26,6 +26,9 @@ export type ForeignLayerPolicy = "copy-if-available" | "skip" | "require";
 /** Repositories of the target that may hold a blob already (hints; a declined mount falls back to upload). */
 export type MountCandidates = (descriptor: Descriptor) => readonly string[] | Promise<readonly string[]>;
 
+/** True for content known to be missing from the target repository (see {@link CopyGraphOptions.knownAbsent}). */
+export type KnownAbsent = (descriptor: Descriptor) => boolean;
+
 /** How a copy behaves. `preserveDigests` is required so every caller decides about index rewriting. */
 export interface CopyGraphOptions extends CallOptions {
   /**
@@ -45,6 +48,13 @@ export interface CopyGraphOptions extends CallOptions {
   readonly concurrency?: number;
   /** Extra mount sources (e.g. an observed "which repositories have this blob" index), tried after those the coordinator knows. */
   readonly mountCandidates?: MountCandidates;
+  /**
+   * Content the caller saw missing from this target repository moments ago (a
+   * plan's observation): its existence check is skipped, saving one round
+   * trip per blob and manifest. Only a hint: were it there after all, the
+   * upload or push writes the same bytes again, which registries accept.
+   */
+  readonly knownAbsent?: KnownAbsent;
   /** At most this many mount attempts per blob before uploading. Default 3. */
   readonly maxMountAttempts?: number;
   /** Which store/repository the target is; derived from the writer when absent (target-identity.ts). */

@@ -71,6 +71,8 @@ export interface WriteLayoutTarResult {
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 const EPOCH = new Date(0);
+/** Blobs opened ahead of the one being written (see produce). */
+const OPEN_AHEAD = 4;
 
 interface TarPlan {
   readonly indexBytes: Uint8Array;
@@ -180,20 +182,44 @@ async function produce(pack: Pack, input: LayoutTarInput, plan: TarPlan, options
   }
   await addDirectory(pack, BLOBS_DIR);
   let written = 0;
-  for (const blob of plan.blobs) {
-    options.signal?.throwIfAborted();
-    const algorithmDir = `${BLOBS_DIR}/${digestAlgorithm(blob.digest)}`;
-    if (!directories.has(algorithmDir)) {
-      directories.add(algorithmDir);
-      await addDirectory(pack, algorithmDir);
+  const openOptions = options.signal !== undefined ? { signal: options.signal } : {};
+  // The next blobs are opened while one streams into the tar, so a registry source's round trip per
+  // blob overlaps the transfer. A stream opened ahead is only read when its turn comes (its own buffer
+  // bounds the memory); the ones never reached are destroyed.
+  const opened: (Promise<Readable> | undefined)[] = [];
+  const openAhead = (from: number): void => {
+    for (let j = from; j < Math.min(plan.blobs.length, from + 1 + OPEN_AHEAD); j++) {
+      if (opened[j] !== undefined) continue;
+      const blob = plan.blobs[j]!;
+      const pending = Promise.resolve().then(() => input.open(blob, openOptions));
+      pending.catch(() => undefined);
+      opened[j] = pending;
     }
-    const name = blobEntryName(blob.digest);
-    const base = written;
-    const source = await input.open(blob, options.signal !== undefined ? { signal: options.signal } : {});
-    const verifier = new VerifyingStream({ digest: blob.digest, size: blob.size, name }, options.onProgress ? (bytes) => options.onProgress?.(base + bytes, plan.blobBytes) : undefined);
-    // pipeline, not pipe: a verification failure must also destroy (close) the source.
-    await addStream(pack, name, blob.size, pipeline(source, verifier, () => undefined));
-    written += blob.size;
+  };
+  try {
+    for (const [i, blob] of plan.blobs.entries()) {
+      options.signal?.throwIfAborted();
+      openAhead(i);
+      const next = opened[i]!;
+      opened[i] = undefined;
+      const algorithmDir = `${BLOBS_DIR}/${digestAlgorithm(blob.digest)}`;
+      if (!directories.has(algorithmDir)) {
+        directories.add(algorithmDir);
+        await addDirectory(pack, algorithmDir).catch((error: unknown) => {
+          void next.then((stream) => stream.destroy(), () => undefined);
+          throw error;
+        });
+      }
+      const source = await next;
+      const name = blobEntryName(blob.digest);
+      const base = written;
+      const verifier = new VerifyingStream({ digest: blob.digest, size: blob.size, name }, options.onProgress ? (bytes) => options.onProgress?.(base + bytes, plan.blobBytes) : undefined);
+      // pipeline, not pipe: a verification failure must also destroy (close) the source.
+      await addStream(pack, name, blob.size, pipeline(source, verifier, () => undefined));
+      written += blob.size;
+    }
+  } finally {
+    for (const pending of opened) if (pending !== undefined) void pending.then((stream) => stream.destroy(), () => undefined);
   }
 }
 

@@ -246,12 +246,24 @@ async function afterFailure(job: UploadJob, budget: RetryBudget, error: unknown,
 }
 
 async function pushInMemory(job: UploadJob): Promise<PushBlobResult> {
-  const bytes = await readAllLimited(await job.content.from(0), job.limits.inMemoryLimit, job.name);
+  // The session opens while the content is read (one round trip less per blob); it is only used once the bytes are verified.
+  let opening: Promise<UploadSession> | undefined = openSession(job);
+  let bytes: Buffer;
+  try {
+    bytes = await readAllLimited(await job.content.from(0), job.limits.inMemoryLimit, job.name);
+  } catch (error) {
+    // Settled before pushBlob cancels job.session, so a session opened meanwhile is cancelled too.
+    await opening.catch(() => undefined);
+    throw error;
+  }
   const budget = new RetryBudget(job);
   for (;;) {
     try {
+      const pending = opening ?? openSession(job);
+      opening = undefined;
+      const session = await pending;
       // The transport retries this PUT itself (its body is replayable); only a lost session is handled here.
-      await completeUpload(job, await openSession(job), { data: bytes, offset: 0, length: bytes.length });
+      await completeUpload(job, session, { data: bytes, offset: 0, length: bytes.length });
       return { digest: job.digest, size: job.size, method: "monolithic" };
     } catch (error) {
       if (await committedAnyway(job, error)) return { digest: job.digest, size: job.size, method: "monolithic" };

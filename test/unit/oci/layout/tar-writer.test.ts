@@ -101,6 +101,35 @@ describe("writeLayoutTar", () => {
     expect(stdout).toContain(`blobs/sha256/${image.manifest.descriptor.digest.slice(7)}`);
   });
 
+  it("opens the next blobs while one is still being written, so a registry source's round trips overlap the transfer", async () => {
+    const image = makeImage(6);
+    const byDigest = new Map(image.blobs.map((b) => [b.descriptor.digest as string, b.bytes]));
+    const opened: string[] = [];
+    let firstOpened: string | undefined;
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const input: LayoutTarInput = {
+      index: { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [image.manifest.descriptor] },
+      blobs: image.blobs.map((b) => b.descriptor),
+      open: (d) => {
+        opened.push(d.digest);
+        const bytes = byDigest.get(d.digest) ?? Buffer.alloc(0);
+        if (firstOpened !== undefined) return streamOf(bytes);
+        firstOpened = d.digest;
+        // The first blob's bytes arrive only once every other blob has been opened.
+        return Readable.from((async function* () {
+          await firstHeld;
+          yield bytes;
+        })());
+      },
+    };
+    const written = writeLayoutTar(join(tmp.path, "ahead.tar"), input);
+    await expect.poll(() => opened.length).toBe(image.blobs.length);
+    releaseFirst();
+    await written;
+    expect(new Set(opened)).toEqual(new Set(image.blobs.map((b) => b.descriptor.digest)));
+  });
+
   it("refuses a blob whose content does not match, leaving no file and no temp file", async () => {
     const image = makeImage(5);
     const path = join(tmp.path, "bad.tar");
