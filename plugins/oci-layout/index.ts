@@ -7,7 +7,7 @@
  * take the layout's cross-process lock first (`lockForWrite`): index.json
  * is rewritten whole, so two processes writing at once would lose entries.
  */
-import type { CallOptions, ContentWriter, Descriptor, LayoutDirectory, Provider, ProviderPlugin } from "airgap/sdk";
+import type { CallOptions, ContentWriter, Descriptor, ItemObservation, LayoutDirectory, Provider, ProviderPlugin } from "airgap/sdk";
 import { PROVIDER_API_VERSION, isLayoutFailure, lockLayoutForWrite, openLayoutDirectory } from "airgap/sdk";
 import { createRequire } from "node:module";
 import { access, constants, stat, statfs } from "node:fs/promises";
@@ -128,6 +128,23 @@ export const plugin: ProviderPlugin<OciLayoutSettings> = {
     return {
       display: `oci:${settings.path}`,
       repository: (name) => lazyRepository(opener, name, settings.path),
+      /**
+       * Every image and chart in one read of index.json, resolved as a repository view
+       * resolves it (full ref.name, containerd's image name, then a bare skopeo tag). The
+       * core would otherwise read this layout's tag list, which names only airgap's own
+       * full-name entries (the ones prune may delete), and take a tag it leaves out as absent.
+       */
+      async observe(items, options) {
+        const answers = new Map<string, ItemObservation>();
+        for (const item of items) {
+          if (item.kind === "file" || item.repository === undefined) continue;
+          const reference = item.tag ?? item.digest;
+          if (reference === undefined) continue;
+          const found = await lazyRepository(opener, item.repository, settings.path).resolve(reference, options);
+          answers.set(item.address, found ? { state: "present", digest: found.digest } : { state: "absent" });
+        }
+        return answers;
+      },
       async ping() {
         const problem = await notADirectory(settings.path);
         if (problem !== undefined) throw new Error(problem);
