@@ -9,8 +9,8 @@
  * lacks is a problem naming it.
  */
 import type { Readable } from "node:stream";
-import type * as TarStreamModule from "tar-stream";
 import { createGunzip } from "node:zlib";
+import { extract } from "tar-stream";
 import { parse as parseYaml } from "yaml";
 import type { Digest } from "../core/digest.js";
 import { isImageManifestMediaType } from "../core/media-types.js";
@@ -47,11 +47,9 @@ export async function isImgpkgBundle(repo: SourceRepository, manifest: SourceMan
   return config.config?.Labels?.[IMGPKG_BUNDLE_LABEL] !== undefined;
 }
 
-type TarStream = typeof TarStreamModule;
-
 /** The text of `.imgpkg/images.yml` in a (gzipped or plain) tar layer, or undefined when the layer lacks it. */
-async function imagesLockIn(tarStream: TarStream, stream: Readable, gzipped: boolean): Promise<string | undefined> {
-  const tar = tarStream.extract();
+async function imagesLockIn(stream: Readable, gzipped: boolean): Promise<string | undefined> {
+  const tar = extract();
   let found: string | undefined;
   tar.on("entry", (header, entry, next) => {
     const name = header.name.replace(/^\.\//, "");
@@ -90,13 +88,10 @@ export interface ImagesLockImage {
 export async function imagesLockOf(repo: SourceRepository, manifest: SourceManifest, options: CallOptions = {}): Promise<ImagesLockImage[]> {
   const json = JSON.parse(manifest.bytes.toString("utf8")) as { layers?: Descriptor[] };
   let text: string | undefined;
-  // tar-stream is loaded here, not with the module: a plan whose images are no bundles never reads a tar.
-  let tarStream: TarStream | undefined;
   for (const layer of json.layers ?? []) {
     const gzipped = /gzip/.test(layer.mediaType);
     if (!gzipped && !/tar/.test(layer.mediaType)) continue;
-    tarStream ??= await import("tar-stream");
-    text = (await imagesLockIn(tarStream, await repo.reader.fetch(layer, options), gzipped)) ?? text;
+    text = (await imagesLockIn(await repo.reader.fetch(layer, options), gzipped)) ?? text;
   }
   const where = `${repo.name}@${manifest.descriptor.digest}`;
   if (text === undefined) throw new ResolveError("SOURCE_INVALID", `${where} is labelled an imgpkg bundle (${IMGPKG_BUNDLE_LABEL}) but has no ${IMAGES_LOCK_PATH}`);
